@@ -111,10 +111,10 @@ def claim(
 ) -> Claim:
     """Check a measured number against its prediction and record the result.
 
-    Serves the Preface, "Claims". With `relation="approx"` the claim holds when
-    |measured - predicted| <= tolerance; with `"at_least"` when measured >= predicted - tolerance;
-    with `"at_most"` when measured <= predicted + tolerance. The tolerance is `rtol * |predicted|`
-    or `atol`: give exactly one of them.
+    Serves the Preface, "Claims". With ``relation="approx"`` the claim holds when
+    ``abs(measured - predicted) <= tolerance``; with ``"at_least"`` when
+    ``measured >= predicted - tolerance``; with ``"at_most"`` when ``measured <= predicted + tolerance``.
+    The tolerance is ``rtol * abs(predicted)`` or ``atol``: give exactly one of them.
 
     Args:
         id: a unique dotted name, such as "ch00.rate.inverse-lmax".

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import platform
+import re
 import warnings
 from dataclasses import dataclass
 from importlib import metadata
@@ -46,10 +47,12 @@ class Environment:
 def _version_tuple(version: str) -> tuple[int, ...]:
     parts = []
     for piece in version.split("+")[0].split("."):
-        digits = "".join(ch for ch in piece if ch.isdigit())
-        if not digits:
+        match = re.match(r"\d+", piece)
+        if match is None:
             break
-        parts.append(int(digits))
+        parts.append(int(match.group()))
+        if match.end() < len(piece):  # a pre-release tag such as "9rc1" ends the release part
+            break
     return tuple(parts)
 
 

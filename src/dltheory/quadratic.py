@@ -3,7 +3,7 @@
 The loss is f(x) = 1/2 x^T A x - b^T x with A symmetric positive definite (eq. `eq-quadratic`).
 Gradient descent x_{k+1} = x_k - eta (A x_k - b) moves the error e_k = x_k - x* by
 e_{k+1} = (I - eta A) e_k (eq. `eq-error-map`), so along the eigenvector of A with eigenvalue
-lambda_i the error shrinks by the factor |1 - eta lambda_i| per step (Nesterov 2018, Sec. 1.2).
+lambda_i the error shrinks by the factor ``abs(1 - eta lambda_i)`` per step (Nesterov 2018, Sec. 1.2).
 """
 
 from __future__ import annotations
@@ -135,7 +135,7 @@ def gradient_descent(quadratic: Quadratic, eta: float, steps: int, x0: torch.Ten
 
 
 def gd_rate(eta: float, eigenvalues: torch.Tensor) -> float:
-    """The predicted contraction factor rho(eta) = max_i |1 - eta lambda_i| (eq. `eq-gd-rate`).
+    """The predicted contraction factor ``rho(eta) = max_i abs(1 - eta lambda_i)`` (eq. `eq-gd-rate`).
 
     Serves Chapter 0, "The rate". Gradient descent converges exactly when rho < 1.
 
@@ -170,23 +170,26 @@ def optimal_rate(kappa: float) -> float:
     return (kappa - 1) / (kappa + 1)
 
 
-def measured_rate(errors: torch.Tensor, skip: int = 0) -> float:
+def measured_rate(errors: torch.Tensor, skip: int = 0, floor: float = 1e-10) -> float:
     """The contraction factor per step fitted to a geometric sequence of errors.
 
     Serves Chapter 0, "Measuring a rate": the slope of a least-squares line through
-    log errors[k] for k >= skip, exponentiated. Non-positive errors (exact convergence) end the fit.
+    log errors[k] for k >= skip, exponentiated. The fit stops at the first error below
+    `floor * errors[0]`, where float64 round-off would start to show.
 
     Raises:
-        ValueError: if fewer than two usable errors remain after `skip`.
+        ValueError: if skip is negative, floor is not in (0, 1), or fewer than two usable errors remain.
     """
     if not isinstance(skip, int) or skip < 0:
         raise ValueError(f"skip must be a non-negative integer, got {skip!r}")
-    values = errors[skip:].to(DTYPE)
-    positive = values > 0
-    usable = int(positive.long().cumprod(0).sum())
+    if not 0 < floor < 1:
+        raise ValueError(f"floor must lie in (0, 1), got {floor}")
+    values = errors.to(DTYPE)
+    above = (values > floor * values[0]).long().cumprod(0)[skip:]
+    usable = int(above.sum())
     if usable < 2:
-        raise ValueError(f"need at least two positive errors after skip={skip}, got {usable}")
-    logs = values[:usable].log()
+        raise ValueError(f"need at least two errors above the floor after skip={skip}, got {usable}")
+    logs = values[skip:skip + usable].log()
     k = torch.arange(usable, dtype=DTYPE)
     k_centred = k - k.mean()
     slope = float((k_centred * (logs - logs.mean())).sum() / (k_centred**2).sum())
