@@ -1,0 +1,46 @@
+# Theory You Can Run: the two commands of the README, and a few more for authors and instructors.
+#   make book   builds the book from nothing (virtual environment, pinned packages, HTML)
+#   make test   runs every test: library, notebooks (nbval), labs, Colab-from-one-file, book and browser
+
+PYTHON ?= python3
+VENV   ?= .venv
+BIN    := $(VENV)/bin
+PYTEST := $(BIN)/python -m pytest
+
+.PHONY: book test unit notebooks labs colab-all benchmarks constraints clean
+
+$(BIN)/.installed: pyproject.toml constraints.txt
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -c constraints.txt -e ".[dev]"
+	touch $@
+
+book: $(BIN)/.installed
+	$(BIN)/jupyter-book build . --all -W -n --keep-going
+	@echo "The book is built: open $(CURDIR)/_build/html/index.html"
+
+test: $(BIN)/.installed
+	CI=$${CI:-true} $(PYTEST) tests book solutions --nbval-lax --nbval-current-env -p no:cacheprovider
+
+unit: $(BIN)/.installed
+	$(PYTEST) tests -m "not slow"
+
+notebooks: $(BIN)/.installed
+	$(PYTEST) book solutions --nbval-lax --nbval-current-env
+
+labs: $(BIN)/.installed
+	$(BIN)/python tools/labs.py generate
+
+colab-all: $(BIN)/.installed
+	DLTHEORY_COLAB_ALL=1 $(PYTEST) tests/test_colab.py
+
+benchmarks: $(BIN)/.installed
+	for script in benchmarks/bench_*.py; do $(BIN)/python $$script || exit 1; done
+
+constraints: $(BIN)/.installed
+	(echo "# The pinned, verified-together set for CI and the README (make book / make test)."; \
+	 echo "# Regenerate with: make constraints (after changing pyproject.toml and checking the tests pass)."; \
+	 $(BIN)/python -m pip freeze --exclude-editable | sed 's/^torch==\(.*\)+cpu$$/torch==\1/') > constraints.txt
+
+clean:
+	rm -rf _build

@@ -1,0 +1,64 @@
+"""Pytest hooks for the whole repository (CONTRIBUTING.md, "Tests").
+
+- Claims made while notebooks run are collected into `_build/test-claims.jsonl`.
+- At the end of a run, a table of per-notebook run times is printed (the budget is 60 s each).
+"""
+
+from __future__ import annotations
+
+import os
+from collections import defaultdict
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent
+CLAIMS_FILE = ROOT / "_build" / "test-claims.jsonl"
+NOTEBOOK_BUDGET_S = 60.0
+
+_notebook_seconds: dict[str, float] = defaultdict(float)
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    if "DLTHEORY_CLAIMS_FILE" not in os.environ:
+        if not hasattr(config, "workerinput"):  # the xdist controller, or a plain run, starts a fresh file
+            CLAIMS_FILE.parent.mkdir(parents=True, exist_ok=True)
+            CLAIMS_FILE.unlink(missing_ok=True)
+        os.environ["DLTHEORY_CLAIMS_FILE"] = str(CLAIMS_FILE)
+
+
+def pytest_runtest_logreport(report: pytest.TestReport) -> None:
+    path = report.nodeid.split("::")[0]
+    if path.endswith(".ipynb"):
+        _notebook_seconds[path] += report.duration
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    if not _notebook_seconds:
+        return
+    terminalreporter.section("notebook run times (budget 60 s each on 2 CPU cores)")
+    width = max(len(path) for path in _notebook_seconds)
+    for path, seconds in sorted(_notebook_seconds.items(), key=lambda item: -item[1]):
+        flag = "  OVER BUDGET" if seconds > NOTEBOOK_BUDGET_S else ""
+        terminalreporter.write_line(f"{path:<{width}}  {seconds:6.1f} s{flag}")
+    terminalreporter.write_line(f"{'total':<{width}}  {sum(_notebook_seconds.values()):6.1f} s")
+
+
+@pytest.fixture(scope="session")
+def built_book() -> Path:
+    """Build the HTML book once per test session, exactly as `make book` does, and return `_build/html`.
+
+    The build must pass with -W (warnings are errors) and -n (every reference resolves); its log is kept
+    in `_build/book-build.log`.
+    """
+    import subprocess
+    import sys
+
+    jupyter_book = Path(sys.executable).parent / "jupyter-book"
+    log = ROOT / "_build" / "book-build.log"
+    log.parent.mkdir(parents=True, exist_ok=True)
+    result = subprocess.run([str(jupyter_book), "build", ".", "--all", "-W", "-n", "--keep-going"], cwd=ROOT,
+                            capture_output=True, text=True, timeout=3600)
+    log.write_text(result.stdout + result.stderr)
+    assert result.returncode == 0, f"the book build failed; see {log}:\n{result.stdout[-4000:]}{result.stderr[-4000:]}"
+    return ROOT / "_build" / "html"

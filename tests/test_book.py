@@ -1,0 +1,58 @@
+"""The HTML book: builds with zero warnings, has its Colab buttons, runtime badges and claims ledger,
+and never shows the lab solutions."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import nbformat
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+BOOK_NOTEBOOKS = sorted((ROOT / "book").rglob("*.ipynb"))
+
+
+def test_build_has_zero_warnings(built_book: Path) -> None:
+    log = (ROOT / "_build" / "book-build.log").read_text()
+    assert "build succeeded" in log
+    # The kernel's own notice about its local TCP transport is not a warning of the build.
+    lines = [line for line in log.splitlines() if "Kernel is running over TCP" not in line]
+    problems = [line for line in lines if re.search(r"WARNING|ERROR", line)]
+    assert not problems, "\n".join(problems)
+
+
+@pytest.mark.parametrize("notebook", BOOK_NOTEBOOKS, ids=lambda p: p.stem)
+def test_notebook_pages_have_colab_button_and_runtime_badge(built_book: Path, notebook: Path) -> None:
+    relative = notebook.relative_to(ROOT).with_suffix("")
+    page = (built_book / relative).with_suffix(".html").read_text()
+    assert f"colab.research.google.com/github/theory-you-can-run/theory-you-can-run/blob/main/{relative}.ipynb" in page
+    assert re.search(r"dltheory-runtime.*?Runs in \d+\.\d s", page, re.S), "no runtime badge"
+
+
+def test_ledger_lists_every_claim_of_the_last_execution(built_book: Path) -> None:
+    claims = json.loads((built_book / "claims.json").read_text())
+    expected = set()
+    for notebook in BOOK_NOTEBOOKS:
+        source = "\n".join(c.source for c in nbformat.read(notebook, as_version=4).cells if c.cell_type == "code")
+        expected |= set(re.findall(r"dltheory\.claim\(\s*\"([^\"]+)\"", source))
+    assert {claim["id"] for claim in claims} == expected
+    assert all(claim["passed"] for claim in claims)
+    ledger = (built_book / "book" / "appendix" / "claims_ledger.html").read_text()
+    for claim in claims:
+        assert claim["id"] in ledger
+    assert f"{len(claims)} claims from" in ledger
+
+
+def test_library_reference_is_generated_from_docstrings(built_book: Path) -> None:
+    page = (built_book / "book" / "reference" / "library.html").read_text()
+    assert "dltheory.quadratic.gradient_descent" in page and "Serves Chapter 0" in page
+
+
+def test_solutions_never_appear_in_the_html(built_book: Path) -> None:
+    for path in built_book.rglob("*"):
+        assert "solutions" not in path.relative_to(built_book).as_posix(), path
+        if path.suffix in (".html", ".js", ".json", ".txt"):
+            text = path.read_text(errors="ignore")
+            assert "/solutions/" not in text and "BEGIN SOLUTION" not in text, path
