@@ -21,7 +21,7 @@ from sphinx.util import logging
 from sphinx.util.docutils import SphinxDirective
 
 CLAIM_MIME = "application/vnd.dltheory.claim+json"
-LEDGER_COLUMNS = ("Claim", "Statement", "Source", "Notebook", "Predicted", "Measured", "Tolerance", "Why", "Holds")
+LEDGER_COLUMNS = ("Claim and notebook", "Statement", "Predicted", "Measured", "Why this tolerance", "Source", "Holds")
 _SYMBOL = {"approx": "≈", "at_least": "≥", "at_most": "≤"}
 
 logger = logging.getLogger(__name__)
@@ -93,15 +93,17 @@ def _ledger_table(app: Sphinx, fromdocname: str, claims: list[dict[str, Any]]) -
                                refuri=app.builder.get_relative_uri(fromdocname, record["docname"]),
                                internal=True)
         tolerance = f"±{record['tolerance']:.3g}" + (" rel." if record["relative"] else "")
+        claim_cell = nodes.paragraph()
+        claim_cell += nodes.literal(text=record["id"])
+        claim_cell += nodes.Text(" in ")
+        claim_cell += link
         cells = [
-            nodes.literal(text=record["id"]),
+            claim_cell,
             _text(record["statement"]),
-            nodes.literal(text=record["source"]),
-            nodes.paragraph("", "", link),
-            _text(f"{_SYMBOL[record['relation']]} {record['predicted']:.6g}"),
+            _text(f"{_SYMBOL[record['relation']]} {record['predicted']:.6g} ({tolerance})"),
             _text(f"{record['measured']:.6g}"),
-            _text(tolerance),
             _text(record["reason"]),
+            nodes.literal(text=record["source"]),
             _text("✔" if record["passed"] else "✘ FAILED"),
         ]
         for cell in cells:
@@ -121,7 +123,7 @@ def _runtime_badge(app: Sphinx, doctree: nodes.document, docname: str) -> None:
         return
     how = "from the execution cache" if data.get("method") == "cache" else "when the book was built"
     badge = nodes.paragraph(classes=["dltheory-runtime"])
-    badge += nodes.inline(text=f"⏱ Runs in {data['runtime']:.1f} s (measured {how})",
+    badge += nodes.inline(text=f"Runs in {data['runtime']:.1f} s (measured {how})",
                           classes=["sd-badge", "sd-bg-info", "sd-bg-text-info"])
     section = next(iter(doctree.findall(nodes.section)), None)
     if section is not None and section.children and isinstance(section.children[0], nodes.title):
@@ -138,7 +140,8 @@ def on_doctree_resolved(app: Sphinx, doctree: nodes.document, docname: str) -> N
         if failed:
             logger.warning(f"claims failed in the last execution: {', '.join(failed)}")
         for placeholder in placeholders:
-            summary = _text(f"{len(claims)} claims from {len({c['docname'] for c in claims})} notebooks; "
+            notebooks = len({c["docname"] for c in claims})
+            summary = _text(f"{len(claims)} claims from {notebooks} notebook{'s' if notebooks != 1 else ''}; "
                             f"{len(claims) - len(failed)} hold.")
             placeholder.replace_self([summary, _ledger_table(app, docname, claims)])
 

@@ -59,8 +59,12 @@ def use_book_style() -> None:
     mpl.rcParams.update(STYLE)
 
 
-def figure(ncols: int = 1, nrows: int = 1, width: float = 6.4, height: float = 4.0) -> tuple[Figure, np.ndarray]:
+def figure(ncols: int = 1, nrows: int = 1, width: float | None = None,
+           height: float | None = None) -> tuple[Figure, np.ndarray]:
     """A new figure in the book's style with a grid of axes, always returned as a 2-D array.
+
+    Panels default to a size that keeps text legible in the book's text column (about 7 inches wide):
+    6.4 x 4 inches for a single panel, 3.6 x 3.2 inches each when there are several.
 
     Args:
         ncols, nrows: the grid of panels; each must be at least 1.
@@ -68,6 +72,9 @@ def figure(ncols: int = 1, nrows: int = 1, width: float = 6.4, height: float = 4
     """
     if ncols < 1 or nrows < 1:
         raise ValueError(f"ncols and nrows must be at least 1, got ncols={ncols}, nrows={nrows}")
+    single = ncols == 1 and nrows == 1
+    width = width if width is not None else (6.4 if single else 3.6)
+    height = height if height is not None else (4.0 if single else 3.2)
     with mpl.rc_context(STYLE):
         fig, axes = plt.subplots(nrows, ncols, figsize=(width * ncols, height * nrows), squeeze=False,
                                  layout="constrained")
