@@ -7,7 +7,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 PYTEST := $(BIN)/python -m pytest
 
-.PHONY: book test unit notebooks labs colab-all benchmarks constraints clean
+.PHONY: book test unit notebooks labs labs-check grade colab-all benchmarks constraints clean
 
 $(BIN)/.installed: pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
@@ -30,6 +30,12 @@ notebooks: $(BIN)/.installed
 
 labs: $(BIN)/.installed
 	$(BIN)/python tools/labs.py generate
+
+labs-check: $(BIN)/.installed
+	$(BIN)/python tools/labs.py check
+
+grade: $(BIN)/.installed   # make grade LAB=lab00 SUBMISSIONS=path/to/folder
+	$(BIN)/python tools/labs.py grade $(LAB) $(SUBMISSIONS) --out gradebook-$(LAB).csv --timeout 120 --jobs 2
 
 colab-all: $(BIN)/.installed
 	DLTHEORY_COLAB_ALL=1 $(PYTEST) tests/test_colab.py

@@ -78,6 +78,8 @@ def figure(ncols: int = 1, nrows: int = 1, width: float | None = None,
     with mpl.rc_context(STYLE):
         fig, axes = plt.subplots(nrows, ncols, figsize=(width * ncols, height * nrows), squeeze=False,
                                  layout="constrained")
+        interactive = mpl.is_interactive()  # the inline backend switches this on with the first figure
+    mpl.interactive(interactive)  # leaving rc_context would switch it off again, hiding later figures
     return fig, axes
 
 
