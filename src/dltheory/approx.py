@@ -1,0 +1,478 @@
+"""ReLU networks built by hand, and their linear pieces (Chapter 3, "Approximation").
+
+Every network here is an `nn.Sequential` of plain `nn.Linear` and `nn.ReLU` layers with float64
+weights set exactly, so the book can state its errors as equalities:
+
+- `interpolation_net`: the piecewise-linear interpolant as a one-hidden-layer network, the
+  constructive proof of universal approximation in one dimension (Sec. "Universal approximation").
+- `sawtooth_net`: the k-fold tent map of Telgarsky (2016), 2^k pieces from 2k units (Sec. "Depth separation").
+- `yarotsky_square_net`, `product_net`: x^2 and xy with errors 2^{-2m-2} and 2^{-2m-1}
+  (Yarotsky 2017; Sec. "Yarotsky's construction").
+- `count_linear_pieces`: the exact number of affine pieces of a one-input ReLU network, from its
+  breakpoints, with the bounds of Montufar et al. (2014) and Serra et al. (2018) (Sec. "Linear regions").
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from numbers import Integral, Real
+
+import torch
+from torch import nn
+
+DTYPE = torch.float64
+
+# A layer given by its weight rows and bias, before it becomes an nn.Linear.
+Affine = tuple[list[list[float]], list[float]]
+
+
+def _check_integer(name: str, value: object, minimum: int) -> int:
+    if isinstance(value, bool) or not isinstance(value, Integral) or value < minimum:
+        raise ValueError(f"{name} must be an integer >= {minimum}, got {value!r}")
+    return int(value)
+
+
+def _check_interval(a: float, b: float) -> tuple[float, float]:
+    for name, value in (("a", a), ("b", b)):
+        if isinstance(value, bool) or not isinstance(value, Real) or not math.isfinite(value):
+            raise ValueError(f"{name} must be a finite number, got {value!r}")
+    if not a < b:
+        raise ValueError(f"need a < b, got a={a}, b={b}")
+    return float(a), float(b)
+
+
+def _network(layers: Sequence[Affine]) -> nn.Sequential:
+    """Linear layers with the given float64 weights, a ReLU between each two."""
+    modules: list[nn.Module] = []
+    for i, (weight, bias) in enumerate(layers):
+        w = torch.tensor(weight, dtype=DTYPE)
+        linear = nn.Linear(w.shape[1], w.shape[0], dtype=DTYPE)
+        with torch.no_grad():
+            linear.weight.copy_(w)
+            linear.bias.copy_(torch.tensor(bias, dtype=DTYPE))
+        modules.append(linear)
+        if i < len(layers) - 1:
+            modules.append(nn.ReLU())
+    return nn.Sequential(*modules)
+
+
+# ---------------------------------------------------------------- Sec. "Universal approximation"
+
+
+def interpolation_net(knots: torch.Tensor, values: torch.Tensor) -> nn.Sequential:
+    """The one-hidden-layer ReLU network equal to the piecewise-linear interpolant of (knots, values).
+
+    Chapter 3, Sec. "Universal approximation", eq. `eq-pl-interpolant`:
+    f(x) = v_0 + sum_{j=0}^{n-1} (s_j - s_{j-1}) ReLU(x - t_j), with s_j the slope on [t_j, t_{j+1}]
+    and s_{-1} = 0. On [t_0, t_n] it passes through every (t_j, v_j); it has n hidden units.
+
+    Args:
+        knots: strictly increasing t_0 < ... < t_n, shape (n + 1,), n >= 1.
+        values: v_j = f(t_j), shape (n + 1,).
+
+    Raises:
+        ValueError: if knots is not 1-D, strictly increasing and of length >= 2, or values does not match it.
+    """
+    if knots.ndim != 1 or knots.numel() < 2:
+        raise ValueError(f"knots must be a 1-D tensor of length >= 2, got shape {tuple(knots.shape)}")
+    if values.shape != knots.shape:
+        raise ValueError(f"values must have the shape of knots {tuple(knots.shape)}, got {tuple(values.shape)}")
+    t, v = knots.detach().to("cpu", DTYPE), values.detach().to("cpu", DTYPE)
+    if not bool((t[1:] > t[:-1]).all()):
+        raise ValueError("knots must be strictly increasing")
+    slopes = (v[1:] - v[:-1]) / (t[1:] - t[:-1])
+    jumps = torch.diff(slopes, prepend=slopes.new_zeros(1))
+    n = slopes.numel()
+    return _network(
+        [
+            ([[1.0]] * n, (-t[:-1]).tolist()),
+            ([jumps.tolist()], [float(v[0])]),
+        ]
+    ).to(knots.device)
+
+
+def interpolation_error_bound(h: float, second_derivative_sup: float) -> float:
+    """The sup error h^2 M / 8 of piecewise-linear interpolation with spacing h when |f''| <= M.
+
+    Chapter 3, Sec. "Universal approximation", eq. `eq-interp-error`. On one interval [t, t + h]
+    the error f - p vanishes at both ends, so |f - p| <= M (x - t)(t + h - x) / 2 <= M h^2 / 8;
+    equality holds for f = x^2 at the midpoints. With n equal pieces on [a, b], h = (b - a) / n.
+
+    Raises:
+        ValueError: if h or second_derivative_sup is negative or not finite.
+    """
+    for name, value in (("h", h), ("second_derivative_sup", second_derivative_sup)):
+        if not (isinstance(value, Real) and math.isfinite(value) and value >= 0):
+            raise ValueError(f"{name} must be a finite number >= 0, got {value!r}")
+    return h * h * second_derivative_sup / 8
+
+
+def sup_error(
+    net: nn.Module, target: Callable[[torch.Tensor], torch.Tensor], a: float, b: float, points: int = 2**16 + 1
+) -> float:
+    """max |net(x) - target(x)| over `points` equally spaced x in [a, b], both ends included.
+
+    Chapter 3, Sec. "Universal approximation": how every sup error in the chapter is measured.
+    A grid of 2^j + 1 points on [0, 1] contains every dyadic point i / 2^j exactly, so the maxima
+    of the errors of `yarotsky_square_net` (at the midpoints i / 2^{m+1}) are on the grid.
+
+    Args:
+        net: maps a tensor of shape (N, 1) to shape (N, 1); it is evaluated in its own dtype and device.
+        target: maps x of shape (N,) to shape (N,).
+        a, b: the interval, a < b.
+        points: the number of grid points, >= 2.
+
+    Raises:
+        ValueError: if a >= b or points < 2.
+    """
+    a, b = _check_interval(a, b)
+    points = _check_integer("points", points, 2)
+    reference = next(net.parameters(), torch.empty(0, dtype=DTYPE))
+    x = torch.linspace(a, b, points, dtype=reference.dtype, device=reference.device)
+    with torch.no_grad():
+        error = net(x[:, None]).squeeze(-1) - target(x)
+    return float(error.abs().max())
+
+
+# ---------------------------------------------------------------- Sec. "Depth separation"
+
+
+def tent_map(x: torch.Tensor) -> torch.Tensor:
+    """The tent map g(x) = 2x on [0, 1/2], 2(1 - x) on [1/2, 1], written as 2 ReLU(x) - 4 ReLU(x - 1/2).
+
+    Chapter 3, Sec. "Depth separation", eq. `eq-tent-map` (Telgarsky 2016). Defined for all real x;
+    it maps [0, 1] onto [0, 1].
+    """
+    return 2 * torch.relu(x) - 4 * torch.relu(x - 0.5)
+
+
+def sawtooth_net(k: int) -> nn.Sequential:
+    """The k-fold composition g∘...∘g of the tent map as a ReLU network of depth k and width 2.
+
+    Chapter 3, Sec. "Depth separation", eq. `eq-sawtooth` (Telgarsky 2016). On [0, 1] the result
+    has exactly 2^k affine pieces, slopes ±2^k, and zeros at the even multiples of 2^{-k}; a
+    one-hidden-layer network needs at least 2^k - 1 units for that many pieces. k = 0 is the identity.
+
+    Each hidden layer holds (ReLU(h), ReLU(h - 1/2)) for the current value h; the next layer
+    forms g(h) = 2 ReLU(h) - 4 ReLU(h - 1/2) inside its own weights. Float64, weights exact.
+
+    Raises:
+        ValueError: if k is not an integer >= 0.
+
+    Example:
+        >>> net = sawtooth_net(3)
+        >>> count_linear_pieces(net, 0.0, 1.0)
+        8
+    """
+    k = _check_integer("k", k, 0)
+    if k == 0:
+        return _network([([[1.0]], [0.0])])
+    first: Affine = ([[1.0], [1.0]], [0.0, -0.5])
+    middle: Affine = ([[2.0, -4.0], [2.0, -4.0]], [0.0, -0.5])
+    last: Affine = ([[2.0, -4.0]], [0.0])
+    return _network([first] + [middle] * (k - 1) + [last])
+
+
+# ---------------------------------------------------------------- Sec. "Yarotsky's construction"
+
+
+def _square_layers(m: int) -> list[Affine]:
+    """Layers of f_m(x) = x - sum_s g_s(x) / 4^s; hidden state (x, ReLU(h), ReLU(h - 1/2), S)."""
+    layers: list[Affine] = [([[1.0], [1.0], [1.0], [0.0]], [0.0, 0.0, -0.5, 0.0])]
+    for s in range(1, m):
+        # from (x, a, b, S) with g_s = 2a - 4b: carry x, split g_s at 1/2, add g_s / 4^s to S.
+        scale = 0.25**s
+        layers.append(
+            (
+                [
+                    [1.0, 0.0, 0.0, 0.0],
+                    [0.0, 2.0, -4.0, 0.0],
+                    [0.0, 2.0, -4.0, 0.0],
+                    [0.0, 2 * scale, -4 * scale, 1.0],
+                ],
+                [0.0, 0.0, -0.5, 0.0],
+            )
+        )
+    scale = 0.25**m
+    layers.append(([[1.0, -2 * scale, 4 * scale, -1.0]], [0.0]))
+    return layers
+
+
+def yarotsky_square_net(m: int) -> nn.Sequential:
+    """Yarotsky's approximation f_m(x) = x - sum_{s=1}^m g_s(x) / 2^{2s} of x^2 on [0, 1].
+
+    Chapter 3, Sec. "Yarotsky's construction", eq. `eq-yarotsky-square` (Yarotsky 2017), with g_s the
+    s-fold tent map (eq. `eq-tent-map`). f_m is the piecewise-linear interpolant of x^2 at the
+    2^m + 1 points i / 2^m, so by eq. `eq-interp-error` (M = 2, h = 2^{-m}) its error is
+    sup_{[0,1]} |f_m(x) - x^2| = 2^{-2m-2} (eq. `eq-square-error`), reached at the midpoints
+    (2i + 1) / 2^{m+1}: each extra layer divides the error by 4. Also f_m >= x^2 on [0, 1].
+
+    The network has m hidden layers of width 4 (in the first, the sum unit is still 0). Each holds
+    x itself (ReLU(x) = x on [0, 1]), the two units of the next tooth, and the running sum
+    S = sum_{t < s} g_t(x) / 4^t >= 0; the output layer returns x - S - g_m(x) / 4^m. Float64, weights
+    exact (powers of two), so at dyadic inputs the evaluation is exact for m up to about 20.
+
+    Raises:
+        ValueError: if m is not an integer >= 1.
+    """
+    m = _check_integer("m", m, 1)
+    return _network(_square_layers(m))
+
+
+def _block_diagonal(blocks: Sequence[Affine]) -> Affine:
+    weights = torch.block_diag(*(torch.tensor(w, dtype=DTYPE) for w, _ in blocks))
+    return weights.tolist(), [value for _, bias in blocks for value in bias]
+
+
+def product_net(m: int) -> nn.Sequential:
+    """An approximation of xy on [0, 1]^2 by polarization: 2 f_m((x + y)/2) - f_m(x)/2 - f_m(y)/2.
+
+    Chapter 3, Sec. "Yarotsky's construction", eq. `eq-polarization` (Yarotsky 2017), from the identity
+    xy = 2((x + y)/2)^2 - x^2/2 - y^2/2 and three copies of `yarotsky_square_net(m)` run side by side.
+
+    Error (eq. `eq-product-error`): each f_m(u) - u^2 = e(u) lies in [0, 2^{-2m-2}], so the
+    error 2 e((x+y)/2) - e(x)/2 - e(y)/2 lies in [-2^{-2m-2}, 2^{-2m-1}], and
+    sup_{[0,1]^2} |product(x, y) - xy| = 2^{-2m-1}. The upper end is reached where (x + y)/2 is a
+    midpoint of the grid i / 2^m and x, y are grid points (e.g. x = 0, y = 2^{-m}).
+
+    The network takes input of shape (N, 2) and has m hidden layers of width 12. Float64, weights exact.
+
+    Raises:
+        ValueError: if m is not an integer >= 1.
+    """
+    m = _check_integer("m", m, 1)
+    square = _square_layers(m)
+    first_weight, first_bias = square[0]
+    # the three square nets read u = (x + y)/2, x and y.
+    inputs = torch.tensor([[0.5, 0.5], [1.0, 0.0], [0.0, 1.0]], dtype=DTYPE)
+    first_block = torch.block_diag(*[torch.tensor(first_weight, dtype=DTYPE)] * 3) @ inputs
+    layers: list[Affine] = [(first_block.tolist(), first_bias * 3)]
+    layers += [_block_diagonal([layer] * 3) for layer in square[1:-1]]
+    last_weight, _ = _block_diagonal([square[-1]] * 3)
+    combine = torch.tensor([[2.0, -0.5, -0.5]], dtype=DTYPE)
+    layers.append(((combine @ torch.tensor(last_weight, dtype=DTYPE)).tolist(), [0.0]))
+    return _network(layers)
+
+
+# ---------------------------------------------------------------- Sec. "Linear regions"
+
+
+def _relu_layers(net: nn.Module) -> list[nn.Module]:
+    """The layers of a one-input nn.Sequential of nn.Linear and nn.ReLU, or a ValueError naming net."""
+    if not isinstance(net, nn.Sequential) or len(net) == 0:
+        raise ValueError(f"net must be a non-empty nn.Sequential of nn.Linear and nn.ReLU, got {type(net).__name__}")
+    layers = list(net)
+    for i, layer in enumerate(layers):
+        if type(layer) not in (nn.Linear, nn.ReLU):
+            raise ValueError(f"net may contain only nn.Linear and nn.ReLU layers; layer {i} is {type(layer).__name__}")
+    linears = [layer for layer in layers if isinstance(layer, nn.Linear)]
+    if not linears:
+        raise ValueError("net must contain at least one nn.Linear layer")
+    if linears[0].in_features != 1:
+        raise ValueError(f"net must have one input, but its first nn.Linear has in_features={linears[0].in_features}")
+    return layers
+
+
+@dataclass(frozen=True)
+class LinearPieces:
+    """The affine pieces of a one-input ReLU network on [a, b], as `linear_pieces` finds them.
+
+    On [breakpoints[i], breakpoints[i + 1]] the network equals slopes[i] * x + intercepts[i], and
+    neighbouring pieces differ in slope.
+
+    Attributes:
+        breakpoints: a = t_0 < t_1 < ... < t_P = b, shape (P + 1,), float64.
+        slopes: shape (P, outputs), float64.
+        intercepts: shape (P, outputs), float64.
+    """
+
+    breakpoints: torch.Tensor
+    slopes: torch.Tensor
+    intercepts: torch.Tensor
+
+    def __len__(self) -> int:
+        return self.slopes.shape[0]
+
+
+def _split_at_kinks(
+    t: torch.Tensor, slope: torch.Tensor, offset: torch.Tensor
+) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """Apply ReLU to pre-activations slope * x + offset given per piece; split pieces where one crosses 0."""
+    left, right = t[:-1, None], t[1:, None]
+    root = -offset / slope  # inf or nan where slope == 0: never strictly inside a piece
+    crosses = (root > left) & (root < right)
+    new_t = torch.unique(torch.cat([t, root[crosses]]))
+    new_left = new_t[:-1]
+    parent = torch.searchsorted(t, new_left, right=True) - 1
+    # A unit that crosses inside the parent piece is on where it rises past its root. Deciding this by
+    # comparing breakpoints (exact) rather than by evaluating at a point keeps tiny pieces consistent.
+    rises_here = (new_left[:, None] >= root[parent]) == (slope[parent] > 0)
+    middle = (left + right) / 2
+    on_at_middle = (slope * middle + offset)[parent] > 0
+    active = torch.where(crosses[parent], rises_here, on_at_middle)
+    return new_t, slope[parent] * active, offset[parent] * active
+
+
+def linear_pieces(net: nn.Module, a: float, b: float, rtol: float = 1e-9) -> LinearPieces:
+    """The affine pieces of a one-input ReLU network on [a, b], found by an exact sweep over breakpoints.
+
+    Chapter 3, Sec. "Linear regions", eq. `eq-linear-pieces`. The sweep carries, on every current
+    interval, each unit's value as an affine function slope * x + offset of the input. A Linear layer
+    maps these exactly; at a ReLU, a unit whose pre-activation crosses zero strictly inside an
+    interval splits it at the root -offset/slope. After the last layer, neighbouring intervals whose
+    slopes agree to `rtol` times the largest |slope| are merged (the network is continuous, so equal
+    slopes mean equal maps): what is counted are true pieces, not candidate breakpoints where a unit
+    switches without changing the output. All arithmetic is float64 on the device of the network.
+    The cost is O(pieces x width) per layer, with no sampling.
+
+    Args:
+        net: an nn.Sequential of nn.Linear and nn.ReLU layers whose first Linear has one input.
+        a, b: the interval, a < b.
+        rtol: relative tolerance for "equal slopes" at the merge.
+
+    Raises:
+        ValueError: if net has another layer type or more than one input, if a >= b, or rtol < 0.
+    """
+    layers = _relu_layers(net)
+    a, b = _check_interval(a, b)
+    if not (isinstance(rtol, Real) and rtol >= 0):
+        raise ValueError(f"rtol must be a number >= 0, got {rtol!r}")
+    device = next(net.parameters()).device
+    t = torch.tensor([a, b], dtype=DTYPE, device=device)
+    slope = torch.ones(1, 1, dtype=DTYPE, device=device)
+    offset = torch.zeros(1, 1, dtype=DTYPE, device=device)
+    with torch.no_grad():
+        for layer in layers:
+            if isinstance(layer, nn.Linear):
+                weight = layer.weight.to(DTYPE)
+                slope = slope @ weight.T
+                offset = offset @ weight.T
+                if layer.bias is not None:
+                    offset = offset + layer.bias.to(DTYPE)
+            else:
+                t, slope, offset = _split_at_kinks(t, slope, offset)
+    scale = float(slope.abs().max()) if slope.numel() else 0.0
+    changes = (slope[1:] - slope[:-1]).abs().amax(dim=1) > rtol * scale
+    keep = torch.cat([changes.new_ones(1), changes])
+    inner = t[1:-1][changes]
+    return LinearPieces(
+        breakpoints=torch.cat([t[:1], inner, t[-1:]]),
+        slopes=slope[keep],
+        intercepts=offset[keep],
+    )
+
+
+def count_linear_pieces(net: nn.Module, a: float, b: float) -> int:
+    """The exact number of affine pieces of a one-input ReLU network on [a, b].
+
+    Chapter 3, Sec. "Linear regions", eq. `eq-linear-pieces`: `len(linear_pieces(net, a, b))`, found
+    from the network's breakpoints by an exact sweep, not by sampling. Exact on `sawtooth_net(k)`
+    (2^k on [0, 1]) and `yarotsky_square_net(m)` (2^m on [0, 1]).
+
+    Raises:
+        ValueError: if net is not an nn.Sequential of nn.Linear and nn.ReLU with one input, or a >= b.
+
+    Example:
+        >>> count_linear_pieces(yarotsky_square_net(4), 0.0, 1.0)
+        16
+    """
+    return len(linear_pieces(net, a, b))
+
+
+def grid_piece_count(net: nn.Module, a: float, b: float, points: int, rtol: float = 1e-6) -> int:
+    """The number of affine pieces that sampling `net` at `points` equally spaced x in [a, b] reveals.
+
+    Chapter 3, Sec. "Linear regions": the sampling method that `count_linear_pieces` replaces. The
+    slopes of the points - 1 grid cells are compared; a run of two or more neighbouring cells with
+    the same slope (to `rtol` times the largest |slope|) is one piece. A cell that contains a
+    breakpoint has a mixed slope and belongs to no run, so a piece shorter than about two cells is
+    missed: the count is exact only once the grid is fine enough. Evaluated in chunks of 2^16 points.
+
+    Raises:
+        ValueError: if net is not a one-input ReLU nn.Sequential, a >= b, or points < 3.
+    """
+    _relu_layers(net)
+    a, b = _check_interval(a, b)
+    points = _check_integer("points", points, 3)
+    reference = next(net.parameters())
+    x = torch.linspace(a, b, points, dtype=DTYPE, device=reference.device)
+    with torch.no_grad():
+        y = torch.cat([net(chunk[:, None].to(reference.dtype)) for chunk in x.split(2**16)]).to(DTYPE)
+    cell_slopes = torch.diff(y, dim=0) / torch.diff(x)[:, None]
+    scale = float(cell_slopes.abs().max())
+    same = ((cell_slopes[1:] - cell_slopes[:-1]).abs().amax(dim=1) <= rtol * scale).long()
+    starts = torch.diff(same, prepend=same.new_zeros(1)) == 1
+    return int(starts.sum())
+
+
+def pieces_upper_bound(widths: Sequence[int]) -> int:
+    """prod_l (n_l + 1): the most affine pieces a one-input ReLU network with hidden widths n_l can have.
+
+    Chapter 3, Sec. "Linear regions", eq. `eq-region-upper`. On each piece coming into hidden layer l,
+    every one of its n_l units is affine and crosses zero at most once, so a piece splits into at
+    most n_l + 1. This is the bound of Serra, Tjandraatmadja and Ramalingam (2018) for one input, and
+    the one-dimensional case of the region counts of Montufar et al. (2014). One hidden layer of
+    width n: n + 1 pieces.
+
+    Raises:
+        ValueError: if widths is empty or has an entry that is not a positive integer.
+    """
+    return math.prod(n + 1 for n in _check_widths(widths))
+
+
+def pieces_lower_bound(widths: Sequence[int]) -> int:
+    """(prod_{l<L} n_l) (n_L + 1): pieces that some one-input ReLU network with hidden widths n_l reaches.
+
+    Chapter 3, Sec. "Linear regions", eq. `eq-region-lower`: the construction of Montufar et al.
+    (2014) for one input. Each hidden layer but the last folds [0, 1] onto itself n_l times (a zigzag
+    of n_l pieces, the tent map for n_l = 2); the last layer puts n_L kinks inside every fold.
+    The maximum over all weights lies between this and `pieces_upper_bound`.
+
+    Raises:
+        ValueError: if widths is empty or has an entry that is not a positive integer.
+    """
+    widths = _check_widths(widths)
+    return math.prod(widths[:-1]) * (widths[-1] + 1)
+
+
+def _check_widths(widths: Sequence[int]) -> list[int]:
+    if isinstance(widths, (str, bytes)) or not isinstance(widths, Sequence) or len(widths) == 0:
+        raise ValueError(f"widths must be a non-empty sequence of hidden-layer widths, got {widths!r}")
+    return [_check_integer("widths[i]", n, 1) for n in widths]
+
+
+def hidden_widths(net: nn.Module) -> list[int]:
+    """The widths of the hidden layers of a ReLU nn.Sequential: the out_features of all but the last Linear.
+
+    Chapter 3, Sec. "Linear regions": the argument of `pieces_upper_bound` for a given network.
+
+    Raises:
+        ValueError: if net is not a one-input nn.Sequential of nn.Linear and nn.ReLU.
+    """
+    linears = [layer for layer in _relu_layers(net) if isinstance(layer, nn.Linear)]
+    return [layer.out_features for layer in linears[:-1]]
+
+
+def random_relu_net(widths: Sequence[int], seed: int = 0) -> nn.Sequential:
+    """A float64 ReLU network with one input, hidden widths `widths`, one output, and random weights and biases.
+
+    Chapter 3, Sec. "Linear regions": the random networks whose pieces are counted. Every weight of a
+    layer with fan-in n is drawn from N(0, 2/n) and every bias from N(0, 1/n), with a generator
+    seeded by `seed` (the global random state is not touched). Nonzero biases matter: without them a
+    one-input ReLU network is positively homogeneous and has at most two pieces.
+
+    Raises:
+        ValueError: if widths is empty or not positive integers, or seed is negative.
+    """
+    widths = _check_widths(widths)
+    seed = _check_integer("seed", seed, 0)
+    generator = torch.Generator().manual_seed(seed)
+    sizes = [1, *widths, 1]
+    layers: list[Affine] = []
+    for fan_in, fan_out in zip(sizes[:-1], sizes[1:]):
+        weight = torch.randn(fan_out, fan_in, generator=generator, dtype=DTYPE) * math.sqrt(2 / fan_in)
+        bias = torch.randn(fan_out, generator=generator, dtype=DTYPE) / math.sqrt(fan_in)
+        layers.append((weight.tolist(), bias.tolist()))
+    return _network(layers)

@@ -1,0 +1,191 @@
+"""Approximation rates in d dimensions: Barron's dimension-free rate for shallow networks.
+
+Chapter 3, Sec. "Rates and dimension". A function with finite Barron norm C_f = ∫ |ω| |f̂(ω)| dω is
+approximated on the ball of radius r, in L2 of any probability measure there, by a one-hidden-layer
+network of n sigmoidal units with error at most 2 r C_f / sqrt(n), whatever d is (Barron 1993).
+This module makes such targets, states the bound for ReLU widths, samples the ball, fits shallow
+ReLU networks, and measures the rate as a log-log slope.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+from numbers import Integral, Real
+
+import torch
+from torch import nn
+
+DTYPE = torch.float64
+
+
+def _check_integer(name: str, value: object, minimum: int) -> int:
+    if isinstance(value, bool) or not isinstance(value, Integral) or value < minimum:
+        raise ValueError(f"{name} must be an integer >= {minimum}, got {value!r}")
+    return int(value)
+
+
+def _check_positive(name: str, value: object) -> float:
+    if isinstance(value, bool) or not isinstance(value, Real) or not (value > 0 and math.isfinite(value)):
+        raise ValueError(f"{name} must be a positive finite number, got {value!r}")
+    return float(value)
+
+
+@dataclass(frozen=True)
+class BarronTarget:
+    """f(x) = sum_k a_k cos(ω_k · x + φ_k), a function of d variables with a known Barron norm.
+
+    Chapter 3, Sec. "Rates and dimension", eq. `eq-barron-norm`.
+
+    Attributes:
+        frequencies: ω_k, shape (K, d).
+        phases: φ_k, shape (K,).
+        amplitudes: a_k, shape (K,).
+    """
+
+    frequencies: torch.Tensor
+    phases: torch.Tensor
+    amplitudes: torch.Tensor
+
+    @property
+    def dimension(self) -> int:
+        """The number d of input variables."""
+        return self.frequencies.shape[1]
+
+    @property
+    def barron_norm(self) -> float:
+        """sum_k |a_k| |ω_k|, an upper bound on C_f = ∫ |ω| |f̂(ω)| dω (equal when the ±ω_k are distinct).
+
+        Each term a cos(ω · x + φ) puts Fourier mass |a|/2 at ω and at -ω (Barron 1993, eq. `eq-barron-norm`).
+        """
+        return float((self.amplitudes.abs() * torch.linalg.vector_norm(self.frequencies, dim=1)).sum())
+
+    def __call__(self, x: torch.Tensor) -> torch.Tensor:
+        """f at the rows of x, shape (N, d) -> (N,), in the dtype and on the device of x."""
+        if x.ndim != 2 or x.shape[1] != self.dimension:
+            raise ValueError(f"x must have shape (N, {self.dimension}), got {tuple(x.shape)}")
+        frequencies, phases, amplitudes = (
+            t.to(x.device, x.dtype) for t in (self.frequencies, self.phases, self.amplitudes)
+        )
+        return torch.cos(x @ frequencies.T + phases) @ amplitudes
+
+
+def barron_target(d: int, terms: int = 8, seed: int = 0) -> BarronTarget:
+    """A random `BarronTarget` in d dimensions whose Barron norm does not grow with d.
+
+    Chapter 3, Sec. "Rates and dimension", eq. `eq-barron-norm`. The frequencies are Gaussian with
+    covariance (4/d) I, so |ω_k| ≈ 2 in every dimension; the phases are uniform on [0, 2π) and the
+    amplitudes are ±1/terms, so |f| <= 1 and the Barron norm is about 2 for any d. Drawn from a
+    generator seeded by `seed`; the global random state is not touched.
+
+    Raises:
+        ValueError: if d or terms is not a positive integer, or seed is negative.
+    """
+    d = _check_integer("d", d, 1)
+    terms = _check_integer("terms", terms, 1)
+    seed = _check_integer("seed", seed, 0)
+    generator = torch.Generator().manual_seed(seed)
+    frequencies = torch.randn(terms, d, generator=generator, dtype=DTYPE) * (2 / math.sqrt(d))
+    phases = 2 * math.pi * torch.rand(terms, generator=generator, dtype=DTYPE)
+    signs = 2.0 * torch.randint(0, 2, (terms,), generator=generator, dtype=DTYPE) - 1
+    return BarronTarget(frequencies=frequencies, phases=phases, amplitudes=signs / terms)
+
+
+def barron_bound(barron_norm: float, radius: float, width: int) -> float:
+    """2 r C_f / sqrt(floor(width / 2)): Barron's L2 error bound for a one-hidden-layer ReLU network.
+
+    Chapter 3, Sec. "Rates and dimension", eq. `eq-barron-rate`. Barron (1993, Theorem 1): for every
+    probability measure on the ball of radius r there are n sigmoidal units with L2 error at most
+    2 r C_f / sqrt(n). A ramp ReLU(z) - ReLU(z - 1) is sigmoidal (bounded, tends to 0 and 1), so `width`
+    ReLU units make floor(width / 2) of them, plus an output bias. No power of d appears.
+
+    Raises:
+        ValueError: if barron_norm or radius is not positive, or width < 2.
+    """
+    barron_norm = _check_positive("barron_norm", barron_norm)
+    radius = _check_positive("radius", radius)
+    width = _check_integer("width", width, 2)
+    return 2 * radius * barron_norm / math.sqrt(width // 2)
+
+
+def uniform_ball(n: int, d: int, radius: float = 1.0, seed: int = 0) -> torch.Tensor:
+    """n points drawn uniformly from the ball of radius r in d dimensions, shape (n, d), float64.
+
+    Chapter 3, Sec. "Rates and dimension": the measure of the Barron bound. A Gaussian direction
+    scaled by r U^{1/d}, U uniform on [0, 1], from a generator seeded by `seed`.
+
+    Raises:
+        ValueError: if n or d is not a positive integer, radius is not positive, or seed is negative.
+    """
+    n = _check_integer("n", n, 1)
+    d = _check_integer("d", d, 1)
+    radius = _check_positive("radius", radius)
+    seed = _check_integer("seed", seed, 0)
+    generator = torch.Generator().manual_seed(seed)
+    directions = torch.randn(n, d, generator=generator, dtype=DTYPE)
+    directions = directions / torch.linalg.vector_norm(directions, dim=1, keepdim=True)
+    radii = radius * torch.rand(n, 1, generator=generator, dtype=DTYPE) ** (1 / d)
+    return directions * radii
+
+
+def fit_shallow_relu(
+    x: torch.Tensor, y: torch.Tensor, width: int, steps: int = 2000, lr: float = 1e-2, seed: int = 0
+) -> nn.Sequential:
+    """A one-hidden-layer ReLU network of the given width fitted to (x, y) by full-batch Adam on the mean squared error.
+
+    Chapter 3, Sec. "Rates and dimension": the trained counterpart of `barron_bound`. Barron's bound
+    says such a network exists; training finds one, so the measured error is an upper estimate of the
+    best error at that width. Initialised by PyTorch's default (under `seed`, without changing the
+    global random state); computed in the dtype and on the device of x.
+
+    Args:
+        x: inputs, shape (N, d).
+        y: targets, shape (N,).
+        width: hidden units, >= 1.
+        steps: Adam steps, >= 1.
+        lr: Adam learning rate, > 0.
+        seed: seeds the initialisation.
+
+    Raises:
+        ValueError: if the shapes do not match or width, steps, lr or seed is invalid.
+    """
+    if x.ndim != 2 or y.shape != (x.shape[0],):
+        raise ValueError(f"x must have shape (N, d) and y shape (N,), got {tuple(x.shape)} and {tuple(y.shape)}")
+    width = _check_integer("width", width, 1)
+    steps = _check_integer("steps", steps, 1)
+    lr = _check_positive("lr", lr)
+    seed = _check_integer("seed", seed, 0)
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(seed)
+        net = nn.Sequential(nn.Linear(x.shape[1], width), nn.ReLU(), nn.Linear(width, 1))
+    net = net.to(x.device, x.dtype)
+    optimizer = torch.optim.Adam(net.parameters(), lr=lr)
+    for _ in range(steps):
+        optimizer.zero_grad()
+        loss = ((net(x).squeeze(-1) - y) ** 2).mean()
+        loss.backward()
+        optimizer.step()
+    return net
+
+
+def loglog_slope(sizes: Sequence[float] | torch.Tensor, errors: Sequence[float] | torch.Tensor) -> float:
+    """The least-squares slope of log(errors) against log(sizes): the measured rate exponent.
+
+    Chapter 3, Sec. "Rates and dimension": an error ~ C n^{-α} gives slope -α (Barron: α = 1/2;
+    piecewise-linear interpolation of a smooth function: α = 2).
+
+    Raises:
+        ValueError: if the lengths differ, fewer than two points are given, or a value is not positive.
+    """
+    n = torch.as_tensor(sizes, dtype=DTYPE).flatten()
+    e = torch.as_tensor(errors, dtype=DTYPE).flatten()
+    if n.shape != e.shape or n.numel() < 2:
+        raise ValueError(f"sizes and errors must have the same length >= 2, got {n.numel()} and {e.numel()}")
+    if not bool((n > 0).all() and (e > 0).all()):
+        raise ValueError("sizes and errors must be positive")
+    log_n, log_e = n.log(), e.log()
+    centred = log_n - log_n.mean()
+    if not bool((centred != 0).any()):
+        raise ValueError("sizes must not all be equal")
+    return float((centred * (log_e - log_e.mean())).sum() / (centred**2).sum())

@@ -1,0 +1,93 @@
+"""Tests of dltheory.splines: random-feature ridge regression and its smoothing-spline limit."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+
+from dltheory.splines import random_feature_ridge, smoothing_spline_reference, spline_lambda
+
+F64 = torch.float64
+
+
+def noisy_data(n: int = 40, seed: int = 0) -> tuple[torch.Tensor, torch.Tensor]:
+    generator = torch.Generator().manual_seed(seed)
+    x = 2 * torch.rand(n, generator=generator, dtype=F64) - 1
+    y = torch.sin(3 * x) + 0.3 * torch.randn(n, generator=generator, dtype=F64)
+    return x, y
+
+
+def sup_gap(f, g, x: torch.Tensor) -> float:  # type: ignore[no-untyped-def]
+    grid = torch.linspace(float(x.min()), float(x.max()), 2001, dtype=F64)
+    return float((f(grid) - g(grid)).abs().max())
+
+
+def test_closed_form_solves_the_ridge_problem() -> None:
+    # first-order conditions of sum (f - y)^2 + ridge |w|^2: Φ^T r + ridge w = 0 and [1, x]^T r = 0
+    x, y = noisy_data()
+    ridge = 0.5
+    fit = random_feature_ridge(x, y, width=300, ridge=ridge, seed=3)
+    residual = fit(x) - y
+    phi = torch.relu(fit.signs * (x[:, None] - fit.kinks))
+    assert torch.allclose(fit(x), fit.intercept + fit.slope * x + phi @ fit.weights, rtol=0, atol=1e-12)
+    assert torch.allclose(phi.T @ residual, -ridge * fit.weights, rtol=0, atol=1e-9)
+    assert float(residual.sum().abs()) < 1e-9 and float((x * residual).sum().abs()) < 1e-9
+    assert fit.width == 300 and bool((fit.kinks >= x.min()).all() and (fit.kinks <= x.max()).all())
+
+
+def test_evaluation_by_cumulative_sums_matches_the_direct_sum() -> None:
+    x, y = noisy_data()
+    fit = random_feature_ridge(x, y, width=2_000, ridge=3.0, seed=1)
+    grid = torch.linspace(-1.5, 1.5, 301, dtype=F64)  # inside and outside the data
+    direct = fit.intercept + fit.slope * grid + torch.relu(fit.signs * (grid[:, None] - fit.kinks)) @ fit.weights
+    assert torch.allclose(fit(grid), direct, rtol=0, atol=1e-12)
+
+
+def test_wide_random_features_converge_to_the_smoothing_spline_at_rate_one_over_sqrt_width() -> None:
+    x, y = noisy_data()
+    ridge_per_unit = 1e-2  # ridge grows with the width so that the spline's λ stays fixed
+    gaps = {}
+    for width in (1_000, 100_000):
+        ridge = ridge_per_unit * width
+        spline = smoothing_spline_reference(x, y, width, ridge)
+        # averaged over 3 draws of the features: the gap is a Monte Carlo error, and one draw fluctuates
+        gaps[width] = sum(sup_gap(random_feature_ridge(x, y, width, ridge, seed=s), spline, x) for s in range(3)) / 3
+    assert gaps[100_000] < 2e-3  # a function of size ~1: the limit is reached
+    # predicted ratio sqrt(100) = 10; the spread of the 3-draw averages is about ±50% at these widths
+    assert 5 < gaps[1_000] / gaps[100_000] < 20
+
+
+def test_the_lambda_mapping_is_the_one_that_matches() -> None:
+    # at a large width the fit is much closer to the spline with λ = ridge L / n than with half or twice it
+    x, y = noisy_data()
+    width, ridge = 100_000, 1_000.0
+    fit = random_feature_ridge(x, y, width, ridge, seed=0)
+    right = sup_gap(fit, smoothing_spline_reference(x, y, width, ridge), x)
+    for factor in (0.5, 2.0):
+        wrong = sup_gap(fit, smoothing_spline_reference(x, y, width, ridge * factor), x)
+        assert wrong > 10 * right
+
+
+def test_spline_lambda_formula() -> None:
+    assert spline_lambda(2.0, 1000, 3.0) == pytest.approx(6e-3, rel=1e-15)
+    x, y = noisy_data()
+    spline = smoothing_spline_reference(x, y, width=500, ridge=10.0)
+    assert spline.lam == pytest.approx(10.0 * float(x.max() - x.min()) / 500, rel=1e-15)
+
+
+def test_bad_inputs() -> None:
+    x, y = noisy_data()
+    with pytest.raises(ValueError, match="width"):
+        random_feature_ridge(x, y, width=0, ridge=1.0)
+    with pytest.raises(ValueError, match="ridge"):
+        random_feature_ridge(x, y, width=10, ridge=0.0)
+    with pytest.raises(ValueError, match="y"):
+        random_feature_ridge(x, y[:-1], width=10, ridge=1.0)
+    with pytest.raises(ValueError, match="x"):
+        random_feature_ridge(torch.ones(5, dtype=F64), torch.zeros(5, dtype=F64), width=10, ridge=1.0)
+    with pytest.raises(ValueError, match="x"):
+        smoothing_spline_reference(x[:4], y[:4], width=10, ridge=1.0)
+    with pytest.raises(ValueError, match="x"):
+        smoothing_spline_reference(torch.cat([x, x[:1]]), torch.cat([y, y[:1]]), width=10, ridge=1.0)
+    with pytest.raises(ValueError, match="length"):
+        spline_lambda(1.0, 10, -1.0)
