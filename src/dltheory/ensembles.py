@@ -1,0 +1,224 @@
+"""Ensembles of random deep networks, sampled all at once, for Chapter 2, "Effective theory and RG flow".
+
+The Monte-Carlo side of every check in Chapter 2: `sample_preactivations` draws the preactivations
+of many random multilayer perceptrons z^(l+1) = shortcut z^(l) + branch (b + W sigma(z^(l)))
+(eq. `eq-mlp`, eq. `eq-residual-mlp`), with W ~ N(0, C_W / n) and b ~ N(0, C_b), at a few inputs,
+and `Ensemble` turns them into kernels and excess kurtoses with standard errors.
+
+How it samples (Chapter 2, Sec. "Random networks", eq. `eq-layer-given-previous`). Given layer l,
+row i of W is independent of the other rows, so the vector (b_i + sum_j W_ij sigma(z_j(x_a)))_a over
+the m inputs is, exactly, an independent centred Gaussian for each neuron i, with the m x m
+covariance G = C_b 1 1^T + (C_W / n) S^T S, where S is the n x m matrix of activations
+sigma(z_j(x_a)).
+The sampler therefore draws each layer as (n x m standard normals) times a square root of G: the
+same joint law of the preactivations as drawing every weight matrix, at a cost of O(n m^2) instead
+of O(n^2 m) per layer and network. All networks are one batched tensor (torch.bmm); only the layers
+are looped over. It does not produce the weights themselves: for gradients or training, build the
+networks (e.g. torch.nn.Sequential).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import torch
+
+from dltheory.activations import Activation, get_activation
+from dltheory.rgflow import _count, _kernel, _number
+
+
+@dataclass(frozen=True)
+class Estimate:
+    """A Monte-Carlo estimate and its standard error (same shapes)."""
+
+    value: torch.Tensor
+    stderr: torch.Tensor
+
+
+def _psd_factor(G: torch.Tensor) -> torch.Tensor:
+    """A lower-triangular L with L L^T = G for a batch of positive semi-definite matrices (..., m, m).
+
+    Cholesky's algorithm with each pivot clamped at zero and columns with a (numerically) zero pivot
+    set to zero, so that rank-deficient G (two identical inputs, all-zero activations) is fine.
+    """
+    m = G.shape[-1]
+    L = torch.zeros_like(G)
+    tiny = 8 * torch.finfo(G.dtype).eps
+    for j in range(m):
+        pivot = G[..., j, j] - (L[..., j, :j] ** 2).sum(-1)
+        keep = pivot > tiny * G[..., j, j]
+        root = torch.where(keep, pivot, torch.zeros_like(pivot)).sqrt()
+        L[..., j, j] = root
+        if j + 1 < m:
+            column = G[..., j + 1 :, j] - (L[..., j + 1 :, :j] * L[..., j : j + 1, :j]).sum(-1)
+            L[..., j + 1 :, j] = torch.where(keep[..., None], column / torch.where(keep, root, 1.0)[..., None], 0.0)
+    return L
+
+
+def _moments(z: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """Per network, the neuron averages of z_a z_b (N, m, m) and of z_a^4 (N, m), for z of shape (N, n, m)."""
+    n = z.shape[1]
+    return torch.bmm(z.transpose(1, 2), z) / n, (z**4).mean(1)
+
+
+def _kurtosis(second: torch.Tensor, fourth: torch.Tensor) -> Estimate:
+    """E[z^4] / E[z^2]^2 - 3 over networks (dim 0 of both), with a delta-method standard error.
+
+    Networks are independent; the neurons of one network are exchangeable but correlated, so each
+    network contributes one pair (neuron-averaged z^2, z^4) and the error comes from their spread.
+    """
+    N = second.shape[0]
+    m2, m4 = second.mean(0), fourth.mean(0)
+    value = m4 / m2**2 - 3
+    if N < 2:
+        return Estimate(value, torch.full_like(value, float("nan")))
+    d2, d4 = second - m2, fourth - m4
+    var2, var4, cov = (d2**2).sum(0) / (N - 1), (d4**2).sum(0) / (N - 1), (d2 * d4).sum(0) / (N - 1)
+    g4, g2 = 1 / m2**2, -2 * m4 / m2**3  # gradient of m4 / m2^2
+    variance = (g4**2 * var4 + g2**2 * var2 + 2 * g4 * g2 * cov) / N
+    return Estimate(value, variance.clamp_min(0).sqrt())
+
+
+def excess_kurtosis(z: torch.Tensor) -> Estimate:
+    """The excess kurtosis E[z^4] / E[z^2]^2 - 3 of preactivations sampled from an ensemble of networks.
+
+    Implements the estimator of Chapter 2, Sec. "Finite width: the four-point vertex", eq.
+    `eq-excess-kurtosis`, whose leading-order prediction is 3 V / (n K^2) (`normalized_vertex`).
+
+    Args:
+        z: shape (n_networks, width) or (n_networks, width, n_inputs): dim 0 indexes independent
+            networks, dim 1 their exchangeable neurons (averaged over); a trailing input axis is kept.
+
+    Returns:
+        An `Estimate` of shape () or (n_inputs,), with a delta-method standard error over networks.
+
+    Raises:
+        ValueError: if z is not two- or three-dimensional.
+    """
+    if not isinstance(z, torch.Tensor) or z.ndim not in (2, 3):
+        raise ValueError("z must be a tensor of shape (n_networks, width) or (n_networks, width, n_inputs)")
+    return _kurtosis((z**2).mean(1), (z**4).mean(1))
+
+
+@dataclass(frozen=True)
+class Ensemble:
+    """What `sample_preactivations` returns: the last layer and per-layer neuron averages.
+
+    Shapes follow K0: for one input (K0 a variance) the input axis is dropped.
+
+    Attributes:
+        z: the last layer's preactivations, (n_networks, width) or (n_networks, width, m).
+        second_moments: per layer and network, (1/n) sum_i z_i(x_a) z_i(x_b):
+            (depth + 1, n_networks) or (depth + 1, n_networks, m, m).
+        fourth_moments: per layer and network, (1/n) sum_i z_i(x_a)^4:
+            (depth + 1, n_networks) or (depth + 1, n_networks, m).
+    """
+
+    z: torch.Tensor
+    second_moments: torch.Tensor
+    fourth_moments: torch.Tensor
+
+    def kernel(self) -> Estimate:
+        """The measured kernel E[z_i(x_a) z_i(x_b)] at every layer, to compare with `kernel_recursion`.
+
+        Shape (depth + 1,) or (depth + 1, m, m); the standard error is over networks.
+        """
+        N = self.second_moments.shape[1]
+        value = self.second_moments.mean(1)
+        stderr = self.second_moments.std(1) / N**0.5 if N > 1 else torch.full_like(value, float("nan"))
+        return Estimate(value, stderr)
+
+    def excess_kurtosis(self) -> Estimate:
+        """The excess kurtosis of one preactivation at every layer (eq. `eq-excess-kurtosis`).
+
+        Shape (depth + 1,) or (depth + 1, m); compare with 3 * `normalized_vertex`.
+        """
+        second = self.second_moments
+        if second.ndim == 4:
+            second = second.diagonal(dim1=-2, dim2=-1)
+        estimates = [_kurtosis(s, f) for s, f in zip(second, self.fourth_moments)]
+        return Estimate(torch.stack([e.value for e in estimates]), torch.stack([e.stderr for e in estimates]))
+
+
+def sample_preactivations(
+    activation: str | Activation,
+    C_b: float,
+    C_W: float,
+    K0: float | torch.Tensor,
+    depth: int,
+    width: int,
+    n_networks: int,
+    generator: torch.Generator | None = None,
+    *,
+    shortcut: float = 0.0,
+    branch: float = 1.0,
+) -> Ensemble:
+    """Draw the preactivations of `n_networks` random networks of the given width and depth at once.
+
+    Implements the ensemble of Chapter 2, Sec. "Random networks", eqs. `eq-mlp`,
+    `eq-layer-given-previous` and `eq-residual-mlp` (Roberts, Yaida, Hanin 2022, Ch. 2 and 4): the
+    layer-0 preactivations are exactly N(0, K0), independently for each neuron (as for
+    z^(0) = b + W x with K0 = `input_kernel(x, C_b, C_W)`), and each later layer is drawn from its
+    exact conditional law given the previous one (see the module docstring). The arguments mirror
+    `kernel_recursion` and `normalized_vertex`, so theory and measurement are called alike.
+
+    Args:
+        activation: a name or an elementwise callable.
+        C_b: bias variance, >= 0.
+        C_W: weight variance times fan-in, >= 0.
+        K0: the layer-0 kernel: a variance (one input) or an m x m covariance (a tensor; its device
+            is where the sampling runs, its dtype the dtype used when it is floating point).
+        depth: the number of nonlinear layers, >= 0.
+        width: the width n of every hidden layer, >= 1.
+        n_networks: how many independent networks, >= 1.
+        generator: a torch.Generator on the device of K0, for reproducible draws (default: torch's
+            global generator).
+        shortcut, branch: residual weights; the defaults give the plain network.
+
+    Returns:
+        An `Ensemble` with the last layer and per-layer neuron averages. In float32, two inputs whose
+        correlation comes within about 1e-6 of 1 become exactly identical (the square root of G
+        drops the tiny remainder); pass a float64 K0 to follow them closer.
+
+    Raises:
+        ValueError: for an unknown activation name, negative C_b or C_W, a K0 that is not a variance or
+            a positive semi-definite matrix, depth < 0, width < 1, n_networks < 1, or a generator on
+            another device.
+
+    Example:
+        >>> ens = sample_preactivations("relu", 0.0, 2.0, 1.0, depth=4, width=128, n_networks=20000)
+        >>> ens.excess_kurtosis().value[-1]  # leading order 15 * 4 / 128 = 0.47; exactly 3((1 + 5/128)^4 - 1) = 0.49
+    """
+    sigma = get_activation(activation)
+    C_b, C_W = _number("C_b", C_b, minimum=0.0), _number("C_W", C_W, minimum=0.0)
+    shortcut, branch = _number("shortcut", shortcut), _number("branch", branch)
+    depth, width, n_networks = _count("depth", depth, 0), _count("width", width, 1), _count("n_networks", n_networks, 1)
+    kernel = _kernel("K0", K0)
+    single = kernel.ndim == 0
+    device = K0.device if isinstance(K0, torch.Tensor) else torch.device("cpu")
+    dtype = K0.dtype if isinstance(K0, torch.Tensor) and K0.is_floating_point() else torch.get_default_dtype()
+    if generator is not None and generator.device.type != device.type:
+        raise ValueError(f"generator must be on the device of K0 ({device}), got one on {generator.device}")
+    kernel = kernel.reshape(1, 1) if single else kernel
+    m = kernel.shape[0]
+
+    def normals() -> torch.Tensor:
+        return torch.randn(n_networks, width, m, generator=generator, device=device, dtype=dtype)
+
+    root = _psd_factor(kernel.to(device=device, dtype=torch.float64)).to(dtype)
+    z = normals() @ root.T
+    seconds, fourths = [], []
+    for layer in range(depth + 1):
+        second, fourth = _moments(z)
+        seconds.append(second)
+        fourths.append(fourth)
+        if layer == depth:
+            break
+        s = sigma(z)
+        G = C_b + (C_W / width) * torch.bmm(s.transpose(1, 2), s)
+        step = torch.bmm(normals(), _psd_factor(G).transpose(1, 2))
+        z = branch * step if shortcut == 0 else shortcut * z + branch * step
+    second_moments, fourth_moments = torch.stack(seconds), torch.stack(fourths)
+    if single:
+        return Ensemble(z[..., 0], second_moments[..., 0, 0], fourth_moments[..., 0])
+    return Ensemble(z, second_moments, fourth_moments)

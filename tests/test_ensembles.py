@@ -1,0 +1,122 @@
+"""Tests for dltheory.ensembles (Chapter 2): the batched sampler of random networks and its estimators."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+
+from dltheory.activations import get_activation
+from dltheory.ensembles import Estimate, excess_kurtosis, sample_preactivations
+from dltheory.rgflow import input_kernel
+from dltheory.runtime import default_device
+
+f64 = torch.float64
+
+
+def explicit_networks(
+    activation: str, C_b: float, C_W: float, x: torch.Tensor, depth: int, width: int, N: int, seed: int,
+    shortcut: float, branch: float,
+) -> torch.Tensor:
+    """Preactivations of N networks built weight by weight: shape (depth + 1, N, width, m)."""
+    sigma = get_activation(activation)
+    gen = torch.Generator().manual_seed(seed)
+    m, n0 = x.shape
+    W = torch.randn(N, width, n0, generator=gen, dtype=f64) * (C_W / n0) ** 0.5
+    b = torch.randn(N, width, 1, generator=gen, dtype=f64) * C_b**0.5
+    z = W @ x.T + b
+    layers = [z]
+    for _ in range(depth):
+        W = torch.randn(N, width, width, generator=gen, dtype=f64) * (C_W / width) ** 0.5
+        b = torch.randn(N, width, 1, generator=gen, dtype=f64) * C_b**0.5
+        z = shortcut * z + branch * (W @ sigma(z) + b)
+        layers.append(z)
+    return torch.stack(layers)
+
+
+@pytest.mark.parametrize(
+    ("activation", "shortcut", "branch"), [("relu", 0.0, 1.0), ("tanh", 0.0, 1.0), ("relu", 0.9, 0.6)]
+)
+def test_sampler_has_the_law_of_explicit_networks(activation: str, shortcut: float, branch: float) -> None:
+    # Both sides are Monte Carlo with 20000 networks; the per-layer kernel entries and fourth moments must
+    # agree within 5 combined standard errors (a wrong conditional covariance, a missing bias or a
+    # wrong residual term moves them by many).
+    C_b, C_W, depth, width, N = 0.2, 1.8, 3, 12, 20000
+    x = torch.tensor([[1.0, -0.5, 0.3, 0.8], [0.2, 0.9, -0.7, 0.1]], dtype=f64)
+    reference = explicit_networks(activation, C_b, C_W, x, depth, width, N, 0, shortcut, branch)
+    sampled = sample_preactivations(
+        activation, C_b, C_W, input_kernel(x, C_b, C_W), depth, width, N, torch.Generator().manual_seed(1),
+        shortcut=shortcut, branch=branch,
+    )
+    ref_second = torch.einsum("lnia,lnib->lnab", reference, reference) / width
+    ref_fourth = (reference**4).mean(2)
+    for ours, theirs in ((sampled.second_moments, ref_second), (sampled.fourth_moments, ref_fourth)):
+        difference = ours.mean(1) - theirs.mean(1)
+        stderr = ((ours.var(1) + theirs.var(1)) / N).sqrt()
+        assert (difference.abs() <= 5 * stderr).all(), difference / stderr
+
+
+def test_shapes_dtype_and_reproducibility() -> None:
+    one = sample_preactivations("tanh", 0.1, 1.5, 1.0, 4, 16, 10, torch.Generator().manual_seed(0))
+    assert one.z.shape == (10, 16)
+    assert one.second_moments.shape == (5, 10) and one.fourth_moments.shape == (5, 10)
+    assert one.kernel().value.shape == (5,) and one.excess_kurtosis().value.shape == (5,)
+    again = sample_preactivations("tanh", 0.1, 1.5, 1.0, 4, 16, 10, torch.Generator().manual_seed(0))
+    other = sample_preactivations("tanh", 0.1, 1.5, 1.0, 4, 16, 10, torch.Generator().manual_seed(1))
+    assert torch.equal(one.z, again.z) and not torch.equal(one.z, other.z)
+
+    K0 = torch.tensor([[1.0, 0.2, 0.0], [0.2, 2.0, 0.5], [0.0, 0.5, 1.0]], dtype=f64)
+    three = sample_preactivations("relu", 0.1, 2.0, K0, 4, 16, 10, torch.Generator().manual_seed(0))
+    assert three.z.shape == (10, 16, 3) and three.z.dtype == f64
+    assert three.second_moments.shape == (5, 10, 3, 3) and three.fourth_moments.shape == (5, 10, 3)
+    assert three.kernel().value.shape == (5, 3, 3) and three.excess_kurtosis().value.shape == (5, 3)
+
+
+def test_degenerate_inputs_stay_finite() -> None:
+    # Two identical inputs have a singular kernel; deep in the ordered phase nearby inputs become
+    # numerically identical too. The sampler must stay finite and keep identical inputs identical.
+    identical = torch.ones(2, 2, dtype=f64)
+    same = sample_preactivations("relu", 0.1, 1.0, identical, 6, 32, 50, torch.Generator().manual_seed(0))
+    assert torch.allclose(same.z[..., 0], same.z[..., 1], rtol=1e-12, atol=0)
+    K0 = torch.tensor([[1.0, 0.5], [0.5, 1.0]])
+    ordered = sample_preactivations("tanh", 1.0, 0.5, K0, 60, 32, 50, torch.Generator().manual_seed(0))
+    assert torch.isfinite(ordered.second_moments).all()
+    dead = sample_preactivations("relu", 0.0, 2.0, 1.0, 30, 1, 200, torch.Generator().manual_seed(0))
+    assert torch.isfinite(dead.z).all()  # width 1: many networks die (all activations zero)
+
+
+def test_excess_kurtosis_estimator() -> None:
+    gen = torch.Generator().manual_seed(0)
+    gaussian = excess_kurtosis(torch.randn(4000, 50, generator=gen, dtype=f64))
+    assert isinstance(gaussian, Estimate)
+    assert abs(float(gaussian.value)) <= 4 * float(gaussian.stderr)  # true value 0
+    u = torch.rand(4000, 50, generator=gen, dtype=f64) - 0.5
+    laplace = -torch.sign(u) * torch.log1p(-2 * u.abs())  # Laplace by inversion
+    estimate = excess_kurtosis(laplace)
+    assert abs(float(estimate.value) - 3.0) <= 4 * float(estimate.stderr)  # true value 3
+    with pytest.raises(ValueError, match="z"):
+        excess_kurtosis(torch.randn(10))
+
+
+def test_runs_on_the_device_of_K0() -> None:
+    device = default_device()  # CUDA when a GPU is there, so the same test covers both
+    K0 = torch.tensor([[1.0, 0.3], [0.3, 1.0]], device=device)
+    ensemble = sample_preactivations("gelu", 0.1, 2.0, K0, 5, 64, 100, torch.Generator(device=device).manual_seed(0))
+    assert ensemble.z.device == K0.device
+    if device.type == "cuda":  # a generator on another device than K0 is refused
+        with pytest.raises(ValueError, match="generator"):
+            sample_preactivations("gelu", 0.1, 2.0, K0, 5, 64, 100, torch.Generator().manual_seed(0))
+
+
+def test_bad_inputs() -> None:
+    with pytest.raises(ValueError, match="width"):
+        sample_preactivations("relu", 0.0, 2.0, 1.0, 3, 0, 10)
+    with pytest.raises(ValueError, match="n_networks"):
+        sample_preactivations("relu", 0.0, 2.0, 1.0, 3, 8, 0)
+    with pytest.raises(ValueError, match="depth"):
+        sample_preactivations("relu", 0.0, 2.0, 1.0, -2, 8, 10)
+    with pytest.raises(ValueError, match="K0"):
+        sample_preactivations("relu", 0.0, 2.0, -1.0, 3, 8, 10)
+    with pytest.raises(ValueError, match="C_b"):
+        sample_preactivations("relu", -0.1, 2.0, 1.0, 3, 8, 10)
+    with pytest.raises(ValueError, match="activation"):
+        sample_preactivations("rectifier", 0.0, 2.0, 1.0, 3, 8, 10)

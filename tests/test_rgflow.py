@@ -1,0 +1,321 @@
+"""Tests for dltheory.rgflow (Chapter 2): quadrature, kernel flow, criticality and the four-point vertex.
+
+Monte-Carlo comparisons use `dltheory.ensembles.sample_preactivations`. Their tolerances are a few
+standard errors (estimated from the spread over independent networks) plus, where a leading-order
+1/n prediction is compared with a finite-width measurement, an allowance for the next order.
+"""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+import torch
+import torch.nn.functional as F
+
+from dltheory.activations import ACTIVATION_NAMES, get_activation
+from dltheory.ensembles import sample_preactivations
+from dltheory.rgflow import (
+    chi_parallel,
+    chi_perp,
+    correlation_depth,
+    critical_C_W,
+    critical_point,
+    fixed_point,
+    gaussian_expectation,
+    input_kernel,
+    kernel_recursion,
+    normalized_vertex,
+)
+
+f64 = torch.float64
+
+
+def arccos_relu(K11: float, K22: float, K12: float) -> float:
+    """<relu(z1) relu(z2)>: the degree-1 arc-cosine kernel (Cho & Saul 2009)."""
+    theta = math.acos(max(-1.0, min(1.0, K12 / math.sqrt(K11 * K22))))
+    return math.sqrt(K11 * K22) * (math.sin(theta) + (math.pi - theta) * math.cos(theta)) / (2 * math.pi)
+
+
+def covariance(K11: float, K22: float, rho: float) -> torch.Tensor:
+    K12 = rho * math.sqrt(K11 * K22)
+    return torch.tensor([[K11, K12], [K12, K22]], dtype=f64)
+
+
+# ---------------------------------------------------------------------------------------------
+# Quadrature against closed forms (exact up to rounding: tolerances are 1e-12).
+
+
+@pytest.mark.parametrize("K", [0.01, 0.3, 1.0, 7.0, 90.0])
+def test_relu_moments_exact(K: float) -> None:
+    assert gaussian_expectation(lambda z: torch.relu(z) ** 2, K) == pytest.approx(K / 2, rel=1e-12)
+    assert gaussian_expectation(torch.relu, K) == pytest.approx(math.sqrt(K / (2 * math.pi)), rel=1e-12)
+    assert gaussian_expectation(lambda z: torch.relu(z) ** 4, K) == pytest.approx(1.5 * K**2, rel=1e-12)
+    assert float(chi_perp("relu", 1.0, K)) == pytest.approx(0.5, rel=1e-12)  # <relu'^2> = 1/2
+
+
+@pytest.mark.parametrize("K", [0.05, 1.0, 4.0])
+def test_smooth_closed_forms(K: float) -> None:
+    # <sin^2> = (1 - e^{-2K}) / 2, <cos^2> = (1 + e^{-2K}) / 2, <z Phi(z)> = K / sqrt(2 pi (1 + K)).
+    assert gaussian_expectation(lambda z: torch.sin(z) ** 2, K) == pytest.approx((1 - math.exp(-2 * K)) / 2, rel=1e-12)
+    assert float(chi_perp("sin", 1.0, K)) == pytest.approx((1 + math.exp(-2 * K)) / 2, rel=1e-12)
+    assert gaussian_expectation(F.gelu, K) == pytest.approx(K / math.sqrt(2 * math.pi * (1 + K)), rel=1e-12)
+
+
+@pytest.mark.parametrize("rho", [-1.0, -0.6, 0.0, 0.5, 0.99, 0.999999, 1.0])
+def test_two_input_relu_is_the_arccos_kernel(rho: float) -> None:
+    K = covariance(2.0, 0.7, rho)
+    value = gaussian_expectation(lambda a, b: torch.relu(a) * torch.relu(b), K)
+    assert value == pytest.approx(arccos_relu(2.0, 0.7, float(K[0, 1])), rel=1e-12, abs=1e-14)
+    # degree 0 (Cho & Saul 2009): P(z1 > 0, z2 > 0) = (pi - theta) / (2 pi), a discontinuous integrand;
+    # at rho = +-1 the rounding of rho moves its jump by ~1e-8 rad, hence the looser bound there.
+    step = gaussian_expectation(lambda a, b: ((a > 0) & (b > 0)).to(f64), K)
+    assert step == pytest.approx((math.pi - math.acos(rho)) / (2 * math.pi), abs=1e-12 if abs(rho) < 1 else 1e-8)
+
+
+def test_two_input_limits_match_one_input() -> None:
+    K = 1.7
+    same = gaussian_expectation(lambda a, b: torch.tanh(a) * torch.tanh(b), covariance(K, K, 1.0))
+    assert same == pytest.approx(gaussian_expectation(lambda z: torch.tanh(z) ** 2, K), rel=1e-10)
+    independent = gaussian_expectation(lambda a, b: F.gelu(a) * F.gelu(b), covariance(K, 0.4, 0.0))
+    assert independent == pytest.approx(gaussian_expectation(F.gelu, K) * gaussian_expectation(F.gelu, 0.4), rel=1e-12)
+
+
+# ---------------------------------------------------------------------------------------------
+# The kernel flow.
+
+
+def test_relu_flow_closed_form_one_and_two_inputs() -> None:
+    C_b, C_W, depth = 0.1, 1.7, 6
+    flow = kernel_recursion("relu", C_b, C_W, 0.8, depth)
+    expected = [0.8]
+    for _ in range(depth):
+        expected.append(C_b + C_W / 2 * expected[-1])
+    assert flow.shape == (depth + 1,)
+    assert torch.allclose(flow, torch.tensor(expected, dtype=f64), rtol=1e-12)
+
+    K = covariance(1.0, 2.0, 0.3)
+    flow2 = kernel_recursion("relu", C_b, C_W, K, depth)
+    assert flow2.shape == (depth + 1, 2, 2)
+    assert torch.equal(flow2[0], K)
+    for l in range(depth):
+        K11, K22, K12 = (float(v) for v in (flow2[l, 0, 0], flow2[l, 1, 1], flow2[l, 0, 1]))
+        assert float(flow2[l + 1, 0, 1]) == pytest.approx(C_b + C_W * arccos_relu(K11, K22, K12), rel=1e-12)
+    assert torch.equal(kernel_recursion("tanh", 0.0, 1.0, K, 0), K[None])
+
+
+def test_residual_linear_flow_closed_form() -> None:
+    shortcut, branch, C_b, C_W = 0.9, 0.4, 0.2, 1.5
+    flow = kernel_recursion("linear", C_b, C_W, 1.0, 5, shortcut=shortcut, branch=branch)
+    K = 1.0
+    for l in range(1, 6):
+        K = (shortcut**2 + branch**2 * C_W) * K + branch**2 * C_b
+        assert float(flow[l]) == pytest.approx(K, rel=1e-12)
+
+
+def test_kernel_flow_matches_monte_carlo_two_inputs() -> None:
+    # tanh off criticality, two inputs at correlation 0.3. With 2000 networks the standard error of
+    # each kernel entry is about 3e-3 K; we allow 5 standard errors plus 1% for the O(l / n)
+    # finite-width shift of the kernel at width 512 (Roberts, Yaida, Hanin 2022, Sec. 4.5).
+    K0, depth = covariance(1.0, 2.0, 0.3), 6
+    theory = kernel_recursion("tanh", 0.1, 1.5, K0, depth)
+    ensemble = sample_preactivations("tanh", 0.1, 1.5, K0, depth, 512, 2000, torch.Generator().manual_seed(1))
+    measured = ensemble.kernel()
+    error = (measured.value.double() - theory).abs()
+    assert (error <= 5 * measured.stderr.double() + 0.01 * theory.abs()).all(), error
+
+
+# ---------------------------------------------------------------------------------------------
+# Susceptibilities, fixed points, criticality.
+
+
+def test_susceptibilities_are_derivatives_of_the_flow() -> None:
+    # chi_par = dF/dK for F(K) = C_b + C_W <sigma^2>_K, and chi_perp = dF_12 / dK_12 at K_12 = K
+    # (Price's theorem), both checked by central finite differences (error O(h^2) ~ 1e-9).
+    C_b, C_W, K, h = 0.2, 1.6, 0.9, 1e-4
+    for activation in ("tanh", "gelu", "silu", "sin"):
+        flow = lambda k: float(kernel_recursion(activation, C_b, C_W, k, 1)[1])  # noqa: E731
+        slope = (flow(K + h) - flow(K - h)) / (2 * h)
+        assert float(chi_parallel(activation, C_W, K)) == pytest.approx(slope, rel=1e-7)
+        def off(k12: float, activation: str = activation) -> float:
+            return float(kernel_recursion(activation, C_b, C_W, covariance(K, K, k12 / K), 1)[1, 0, 1])
+
+        slope = (off(K - h) - off(K - 3 * h)) / (2 * h)  # one-sided: K_12 <= K
+        assert float(chi_perp(activation, C_W, K)) == pytest.approx(slope, rel=1e-3)
+
+
+def test_scale_invariant_susceptibilities() -> None:
+    K = torch.tensor([0.1, 1.0, 30.0], dtype=f64)
+    assert torch.allclose(chi_parallel("relu", 2.0, K), torch.ones(3, dtype=f64), rtol=1e-12)
+    assert torch.allclose(chi_perp("relu", 2.0, K), torch.ones(3, dtype=f64), rtol=1e-12)
+    leaky = get_activation("leaky_relu", slope=0.2)
+    assert torch.allclose(chi_perp(leaky, 1.0, K), torch.full((3,), (1 + 0.04) / 2, dtype=f64), rtol=1e-12)
+
+
+def test_fixed_points() -> None:
+    assert float(fixed_point("relu", 1.0, 1.0)) == pytest.approx(2.0, rel=1e-12)  # C_b / (1 - C_W / 2)
+    assert float(fixed_point("relu", 0.0, 2.0, 3.0)) == 3.0  # every K is fixed at criticality
+    assert math.isinf(float(fixed_point("relu", 0.1, 2.1)))
+    assert float(fixed_point("tanh", 0.0, 0.8)) == 0.0
+    C_b = torch.tensor([[0.05], [0.3]], dtype=f64)
+    C_W = torch.tensor([1.2, 2.0, 3.5], dtype=f64)
+    K = fixed_point("tanh", C_b, C_W)
+    assert K.shape == (2, 3)
+    tanh2 = [[gaussian_expectation(lambda z: torch.tanh(z) ** 2, float(k)) for k in row] for row in K]
+    assert torch.allclose(C_b + C_W * torch.tensor(tanh2, dtype=f64), K, rtol=1e-12)
+
+
+@pytest.mark.parametrize(
+    ("activation", "C_W"),
+    [("relu", 2.0), ("linear", 1.0), (get_activation("leaky_relu", slope=0.2), 2 / 1.04), ("tanh", 1.0), ("sin", 1.0)],
+)
+def test_critical_C_W_closed_forms(activation: object, C_W: float) -> None:
+    assert critical_C_W(activation, 0.0) == pytest.approx(C_W, rel=1e-10)
+
+
+def test_critical_point_with_bias_is_a_stable_fixed_point() -> None:
+    for activation, C_b in (("tanh", 0.1), ("gelu", 0.5)):
+        point = critical_point(activation, C_b)
+        assert point.K_star is not None and point.K_star > 0
+        assert float(chi_perp(activation, point.C_W, point.K_star)) == pytest.approx(1.0, rel=1e-10)
+        next_K = float(kernel_recursion(activation, C_b, point.C_W, point.K_star, 1)[1])
+        assert next_K == pytest.approx(point.K_star, rel=1e-10)
+        assert point.chi_parallel <= 1.0
+
+
+@pytest.mark.parametrize(("activation", "C_b"), [("relu", 0.1), ("gelu", 0.0), ("silu", 0.0), (F.softplus, 0.0)])
+def test_no_criticality_raises(activation: object, C_b: float) -> None:
+    with pytest.raises(ValueError, match="no criticality.*C_b"):
+        critical_C_W(activation, C_b)
+
+
+def test_correlation_depth() -> None:
+    # ReLU with C_b > 0 and C_W < 2 is ordered: chi_c = chi_perp = C_W / 2 exactly.
+    assert correlation_depth("relu", 0.1, 1.5) == pytest.approx(-1 / math.log(0.75), rel=1e-10)
+    assert math.isinf(correlation_depth("relu", 0.0, 2.0))
+    with pytest.raises(ValueError, match="diverges"):
+        correlation_depth("relu", 0.1, 2.5)
+    # Chaotic tanh: the two-input flow approaches its fixed correlation like exp(-l / xi), so the
+    # ratio of successive steps of the correlation tends to exp(-1 / xi); measured on the quadrature flow.
+    C_b, C_W = 0.05, 2.5
+    xi = correlation_depth("tanh", C_b, C_W)
+    K_star = float(fixed_point("tanh", C_b, C_W))
+    flow = kernel_recursion("tanh", C_b, C_W, covariance(K_star, K_star, 0.9), 160)
+    steps = torch.diff(flow[:, 0, 1] / flow[:, 0, 0])  # the nonlinear transient is gone by l = 160
+    assert float(steps[-1] / steps[-2]) == pytest.approx(math.exp(-1 / xi), rel=1e-5)
+
+
+# ---------------------------------------------------------------------------------------------
+# Finite width: the four-point vertex.
+
+
+def test_vertex_closed_forms() -> None:
+    n, depth = 50, 12
+    layers = torch.arange(depth + 1, dtype=f64)
+    assert torch.allclose(normalized_vertex("relu", 0.0, 2.0, 1.3, depth, n), 5 * layers / n, rtol=1e-12)
+    assert torch.allclose(normalized_vertex("linear", 0.0, 1.0, 0.4, depth, n), 2 * layers / n, rtol=1e-12)
+    shortcut, branch = 0.8, 0.5  # linear residual: V / K^2 grows by (4 s^2 g^2 + 2 g^4) / (s^2 + g^2)^2
+    step = (4 * shortcut**2 * branch**2 + 2 * branch**4) / (shortcut**2 + branch**2) ** 2
+    residual = normalized_vertex("linear", 0.0, 1.0, 1.0, depth, n, shortcut=shortcut, branch=branch)
+    assert torch.allclose(residual, step * layers / n, rtol=1e-12)
+
+
+def test_tanh_vertex_approaches_two_thirds_depth_over_width() -> None:
+    # The K* = 0 class at criticality: K ~ 1 / (2 l) and V / (n K^2) ~ (2/3) l / n (Roberts, Yaida,
+    # Hanin 2022, Sec. 5.4); the approach is slow (logarithmic corrections), so 2% at l = 400.
+    depth = 400
+    vertex = normalized_vertex("tanh", 0.0, 1.0, 1.0, depth, 1)
+    assert float(vertex[-1] / depth) == pytest.approx(2 / 3, rel=0.02)
+    assert float(kernel_recursion("tanh", 0.0, 1.0, 1.0, depth)[-1]) * depth == pytest.approx(0.5, rel=0.02)
+
+
+def test_relu_kurtosis_monte_carlo_matches_exact_law() -> None:
+    # At ReLU criticality with one input, E[z^4] / (3 K^2) = (1 + 5/n)^l exactly (each layer multiplies
+    # the variance by (2/n) chi^2 with a binomial number of degrees of freedom). This checks the
+    # sampler beyond leading order; 4 standard errors.
+    n, depth = 32, 4
+    measured = sample_preactivations("relu", 0.0, 2.0, 1.0, depth, n, 20000, torch.Generator().manual_seed(2))
+    kurtosis = measured.excess_kurtosis()
+    exact = torch.tensor([3 * ((1 + 5 / n) ** l - 1) for l in range(depth + 1)])
+    assert ((kurtosis.value - exact).abs() <= 4 * kurtosis.stderr).all()
+    leading = 3 * normalized_vertex("relu", 0.0, 2.0, 1.0, depth, n)
+    assert float(leading[1]) == pytest.approx(float(exact[1]), rel=1e-12)  # exact at one layer
+
+
+@pytest.mark.parametrize(
+    ("activation", "C_b", "C_W", "shortcut", "branch"),
+    [
+        ("tanh", 0.0, 1.0, 0.0, 1.0),
+        ("gelu", 0.5, 1.96, 0.0, 1.0),
+        ("relu", 0.0, 2.0, 1.0, 0.3),
+        ("silu", 0.3, 2.0, 0.8, 0.6),
+    ],
+)
+def test_kurtosis_prediction_matches_monte_carlo(
+    activation: str, C_b: float, C_W: float, shortcut: float, branch: float
+) -> None:
+    # Leading order: excess kurtosis = 3 V / (n K^2). The next order changes it by a relative
+    # O(l / n) (for ReLU exactly (l - 1) 5 / (2n)); at l / n = 1/32 we allow 10% of the prediction
+    # on top of 4 standard errors (about 0.003 with 20000 networks).
+    n, depth = 256, 8
+    predicted = 3 * normalized_vertex(activation, C_b, C_W, 1.0, depth, n, shortcut=shortcut, branch=branch)
+    ensemble = sample_preactivations(
+        activation, C_b, C_W, 1.0, depth, n, 20000, torch.Generator().manual_seed(3), shortcut=shortcut, branch=branch
+    )
+    kurtosis = ensemble.excess_kurtosis()
+    error = (kurtosis.value.double() - predicted).abs()
+    assert (error <= 4 * kurtosis.stderr.double() + 0.1 * predicted).all(), (kurtosis.value, predicted)
+
+
+def test_residual_vertex_needs_the_memory_terms() -> None:
+    # The naive closure V' = (s^2 + g^2 chi)^2 V + g^4 C_W^2 (<sigma^4> - <sigma^2>^2), which ignores that a
+    # neuron remembers its past, is far below both the full prediction and the measurement.
+    n, depth, shortcut, branch = 128, 10, 1.0, 0.3
+    full = 3 * normalized_vertex("relu", 0.0, 2.0, 1.0, depth, n, shortcut=shortcut, branch=branch)[-1]
+    naive = 3 * depth * (branch**4 * 5 / (1 + branch**2) ** 2) / n  # relu, C_W = 2: chi = 1, C_W^2 Var(sigma^2) = 5 K^2
+    measured = sample_preactivations(
+        "relu", 0.0, 2.0, 1.0, depth, n, 20000, torch.Generator().manual_seed(4), shortcut=shortcut, branch=branch
+    ).excess_kurtosis()
+    assert abs(float(measured.value[-1]) - float(full)) <= 4 * float(measured.stderr[-1]) + 0.1 * float(full)
+    assert float(measured.value[-1]) > 5 * naive
+
+
+# ---------------------------------------------------------------------------------------------
+# Bad inputs.
+
+
+def test_unknown_activation_lists_the_known_ones() -> None:
+    with pytest.raises(ValueError, match="activation.*relu.*silu"):
+        kernel_recursion("swishy", 0.0, 1.0, 1.0, 3)
+    with pytest.raises(TypeError, match="activation"):
+        kernel_recursion(3, 0.0, 1.0, 1.0, 3)  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match="slope"):
+        get_activation("leaky_relu", slope=float("nan"))
+    assert set(ACTIVATION_NAMES) >= {"relu", "tanh", "linear", "leaky_relu", "gelu", "silu", "sin"}
+
+
+def test_bad_kernels_and_counts() -> None:
+    with pytest.raises(ValueError, match="K"):
+        gaussian_expectation(torch.tanh, -1.0)
+    with pytest.raises(ValueError, match="K"):
+        gaussian_expectation(lambda a, b: a * b, torch.tensor([[1.0, 2.0], [2.0, 1.0]], dtype=f64))  # not PSD
+    with pytest.raises(ValueError, match="K"):
+        gaussian_expectation(lambda a, b: a * b, torch.eye(3, dtype=f64))
+    with pytest.raises(ValueError, match="K0"):
+        kernel_recursion("relu", 0.0, 2.0, -0.5, 3)
+    with pytest.raises(ValueError, match="K0"):
+        kernel_recursion("relu", 0.0, 2.0, torch.tensor([[1.0, 0.5], [0.2, 1.0]], dtype=f64), 3)  # not symmetric
+    with pytest.raises(ValueError, match="depth"):
+        kernel_recursion("relu", 0.0, 2.0, 1.0, -1)
+    with pytest.raises(ValueError, match="C_W"):
+        kernel_recursion("relu", 0.0, -2.0, 1.0, 3)
+    with pytest.raises(ValueError, match="C_b"):
+        fixed_point("tanh", -0.1, 1.0)
+    with pytest.raises(ValueError, match="width"):
+        normalized_vertex("relu", 0.0, 2.0, 1.0, 3, 0)
+    with pytest.raises(ValueError, match="K0"):
+        normalized_vertex("relu", 0.0, 2.0, torch.eye(2, dtype=f64), 3, 10)
+    with pytest.raises(ValueError, match="K"):
+        chi_perp("tanh", 1.0, -1.0)
+    with pytest.raises(ValueError, match="x"):
+        input_kernel(torch.ones(2, 3, 4), 0.0, 1.0)
