@@ -1,0 +1,520 @@
+"""A small chess engine: iterative deepening alpha-beta with the classical refinements.
+
+Chapter 4, Sec. 'An engine you can play'. The rules come from python-chess; everything that
+makes a search an engine is here, each part behind a switch so that Chapter 4 can measure what
+it buys (Sec. 'What each part buys', eq. (node-ratio)):
+
+- negamax alpha-beta (Knuth & Moore 1975), Sec. 'Alpha-beta', eq. (alpha-beta);
+- iterative deepening: search depth 1, 2, 3, ... and keep the last finished answer, so any
+  time or node budget can stop the search;
+- a transposition table keyed by Zobrist (1970) hashes, updated incrementally move by move,
+  storing depth, value, bound type (exact, lower, upper) and best move,
+  Sec. 'Transposition tables', eq. (zobrist);
+- move ordering: the table's move first, then captures by most valuable victim / least
+  valuable attacker (MVV-LVA), then killer moves and the history heuristic, Sec. 'Move ordering';
+- quiescence search: at the horizon, captures are played out until the position is quiet,
+  Sec. 'Quiescence';
+- evaluation by material and piece-square tables, updated incrementally, Sec. 'Evaluation'
+  (the idea as described by Klein 2022; the numbers here are this book's own, made from simple
+  rules: centralise knights and bishops, advance pawns, rooks to the seventh, king at home).
+
+Scores are centipawns for the side to move. A mate found at ply p scores MATE - p (so shorter
+mates score higher); `EngineResult.mate` turns it into moves. A position that repeats one of
+the game or of the search, or comes after 100 plies without capture or pawn move, scores 0.
+
+Deliberate simplifications, to keep it readable in one sitting: quiescence ignores checks,
+there is one king table for all phases of the game, and no pruning beyond alpha-beta (no null
+move, no late-move reductions).
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import chess
+import chess.polyglot
+
+MATE = 100_000
+"""The score of checkmating at the root; a mate p plies away scores MATE - p."""
+
+_MATE_BOUND = MATE - 1_000
+_INF = MATE + 1
+_MAX_PLY = 128
+_EXACT, _LOWER, _UPPER = 0, 1, 2
+
+# ------------------------------------------------------------------------------------------
+# Evaluation: material + piece-square tables (Sec. 'Evaluation', eq. (pst))
+
+PIECE_VALUES = {chess.PAWN: 100, chess.KNIGHT: 310, chess.BISHOP: 330, chess.ROOK: 510, chess.QUEEN: 920, chess.KING: 0}
+"""Material in centipawns, in the ratios 1 : 3 : 3 : 5 : 9 of Shannon (1950), rounded our own way."""
+
+
+def _square_bonus(piece: chess.PieceType, square: chess.Square) -> int:
+    """Our piece-square rule for a White piece: small bonuses for good squares, in centipawns."""
+    f, r = chess.square_file(square), chess.square_rank(square)
+    rim = max(abs(2 * f - 7), abs(2 * r - 7)) // 2  # 0 on d4/e4/d5/e5, 3 on the edge
+    central_file = f in (3, 4)
+    if piece == chess.PAWN:
+        return (0, 0, 3, 8, 18, 32, 56, 0)[r] + 10 * (central_file and r in (3, 4)) - 12 * (central_file and r == 1)
+    if piece == chess.KNIGHT:
+        return 12 - 9 * rim
+    if piece == chess.BISHOP:
+        return 8 - 5 * rim
+    if piece == chess.ROOK:
+        return 18 * (r == 6) + 6 * central_file
+    if piece == chess.QUEEN:
+        return 4 - 3 * rim
+    return (8, 16, 4, -6, -6, 0, 18, 10)[f] - 15 * r  # king: stay home, preferably castled
+
+
+# _TABLE[color][piece][square]: material + square bonus for a piece of that color.
+_TABLE = [[(0,) * 64] * 7 for _ in (chess.BLACK, chess.WHITE)]
+for _piece in chess.PIECE_TYPES:
+    _white = tuple(PIECE_VALUES[_piece] + _square_bonus(_piece, sq) for sq in chess.SQUARES)
+    _TABLE[chess.WHITE][_piece] = _white
+    _TABLE[chess.BLACK][_piece] = tuple(_white[chess.square_mirror(sq)] for sq in chess.SQUARES)
+
+
+def evaluate(board: chess.Board) -> int:
+    """Material plus piece-square score in centipawns for the side to move (eq. (pst)).
+
+    Chapter 4, Sec. 'Evaluation'. Sum over the pieces of (value + square bonus), the side to
+    move's minus the opponent's. Knows nothing of mate or stalemate: the search finds those.
+    """
+    score = 0
+    for color, sign in ((chess.WHITE, 1), (chess.BLACK, -1)):
+        own = board.occupied_co[color]
+        table = _TABLE[color]
+        for piece, bb in (
+            (chess.PAWN, board.pawns),
+            (chess.KNIGHT, board.knights),
+            (chess.BISHOP, board.bishops),
+            (chess.ROOK, board.rooks),
+            (chess.QUEEN, board.queens),
+            (chess.KING, board.kings),
+        ):
+            row = table[piece]
+            for sq in chess.scan_forward(bb & own):
+                score += sign * row[sq]
+    return score if board.turn == chess.WHITE else -score
+
+
+def move_delta(board: chess.Board, move: chess.Move) -> int:
+    """How much `move` raises `evaluate` for the side making it (incremental evaluation).
+
+    Chapter 4, Sec. 'Evaluation': evaluate(after) = -(evaluate(before) + move_delta(before, move)),
+    so the search updates the score move by move instead of recounting the board. Call it
+    before pushing `move`.
+    """
+    us, them = board.turn, not board.turn
+    frm, to = move.from_square, move.to_square
+    piece = board.piece_type_at(frm)
+    ours = _TABLE[us]
+    delta = ours[move.promotion or piece][to] - ours[piece][frm]
+    captured = board.piece_type_at(to)
+    if captured:
+        delta += _TABLE[them][captured][to]
+    elif piece == chess.PAWN and to == board.ep_square:
+        delta += _TABLE[them][chess.PAWN][to - 8 if us == chess.WHITE else to + 8]
+    if piece == chess.KING and abs(to - frm) == 2:  # castling also moves the rook
+        rook_from, rook_to = (frm + 3, frm + 1) if to > frm else (frm - 4, frm - 1)
+        delta += ours[chess.ROOK][rook_to] - ours[chess.ROOK][rook_from]
+    return delta
+
+
+# ------------------------------------------------------------------------------------------
+# Zobrist keys (Sec. 'Transposition tables', eq. (zobrist))
+
+_Z = chess.polyglot.POLYGLOT_RANDOM_ARRAY
+_Z_TURN = _Z[780]
+_Z_CASTLE = ((chess.BB_H1, _Z[768]), (chess.BB_A1, _Z[769]), (chess.BB_H8, _Z[770]), (chess.BB_A8, _Z[771]))
+
+
+def _z_piece(piece: chess.PieceType, color: chess.Color, square: chess.Square) -> int:
+    return _Z[64 * (2 * (piece - 1) + color) + square]
+
+
+def _z_castling(rights: chess.Bitboard) -> int:
+    key = 0
+    for bb, z in _Z_CASTLE:
+        if rights & bb:
+            key ^= z
+    return key
+
+
+def _z_ep(board: chess.Board, ep_square: chess.Square | None, mover: chess.Color) -> int:
+    """The en-passant part: only when a pawn of the side to move could capture (the Polyglot rule)."""
+    if ep_square is None:
+        return 0
+    if chess.BB_PAWN_ATTACKS[not mover][ep_square] & board.pawns & board.occupied_co[mover]:
+        return _Z[772 + chess.square_file(ep_square)]
+    return 0
+
+
+def zobrist_after(board: chess.Board, move: chess.Move, key: int) -> int:
+    """The Zobrist key of the position after `move`, from the key `key` of the current position.
+
+    Chapter 4, Sec. 'Transposition tables', eq. (zobrist) (Zobrist 1970): a position's key is
+    the XOR of one random 64-bit number per (piece, square), castling right, en-passant file
+    and side to move, so a move changes it by XOR-ing out what left and in what arrived. Uses
+    the Polyglot numbers, so the result equals `chess.polyglot.zobrist_hash` of the new
+    position (standard chess, not Chess960). Call it before pushing `move`.
+    """
+    us, them = board.turn, not board.turn
+    frm, to = move.from_square, move.to_square
+    piece = board.piece_type_at(frm)
+    key ^= _Z_TURN ^ _z_piece(piece, us, frm) ^ _z_piece(move.promotion or piece, us, to)
+    captured = board.piece_type_at(to)
+    if captured:
+        key ^= _z_piece(captured, them, to)
+    elif piece == chess.PAWN and to == board.ep_square:
+        key ^= _z_piece(chess.PAWN, them, to - 8 if us == chess.WHITE else to + 8)
+    if piece == chess.KING and abs(to - frm) == 2:
+        rook_from, rook_to = (frm + 3, frm + 1) if to > frm else (frm - 4, frm - 1)
+        key ^= _z_piece(chess.ROOK, us, rook_from) ^ _z_piece(chess.ROOK, us, rook_to)
+    rights = board.clean_castling_rights() if board.castling_rights else 0
+    if rights:
+        after = rights & ~chess.BB_SQUARES[frm] & ~chess.BB_SQUARES[to]
+        if piece == chess.KING:
+            after &= ~(chess.BB_RANK_1 if us == chess.WHITE else chess.BB_RANK_8)
+        if after != rights:
+            key ^= _z_castling(rights) ^ _z_castling(after)
+    key ^= _z_ep(board, board.ep_square, us)
+    if piece == chess.PAWN and abs(to - frm) == 16:
+        key ^= _z_ep(board, (frm + to) // 2, them)
+    return key
+
+
+# ------------------------------------------------------------------------------------------
+# Search
+
+
+@dataclass(frozen=True)
+class EngineResult:
+    """What the engine found after its last completed iteration (Chapter 4, Sec. 'An engine you can play').
+
+    Attributes:
+        move: the best move, or None when the side to move has no legal move.
+        score: centipawns for the side to move; MATE - p for mating in p plies, -(MATE - p) for being mated.
+        depth: the deepest completed iteration (0 when the game is already over).
+        nodes: positions visited by the whole search, all iterations and quiescence included.
+        pv: the principal variation, starting with `move` (may be cut short by a table hit).
+        seconds: wall-clock time of the search.
+    """
+
+    move: chess.Move | None
+    score: int
+    depth: int
+    nodes: int
+    pv: tuple[chess.Move, ...]
+    seconds: float
+
+    @property
+    def mate(self) -> int | None:
+        """Moves to mate: positive when the side to move mates, negative when it is mated, else None."""
+        if self.score > _MATE_BOUND:
+            return (MATE - self.score + 1) // 2
+        if self.score < -_MATE_BOUND:
+            return -((MATE + self.score) // 2)
+        return None
+
+    @property
+    def nps(self) -> float:
+        """Nodes per second."""
+        return self.nodes / max(self.seconds, 1e-9)
+
+
+class _Stop(Exception):
+    """Raised inside the search when the budget is spent."""
+
+
+class Engine:
+    """An iterative-deepening alpha-beta chess engine (Chapter 4, Sec. 'An engine you can play').
+
+    The transposition table persists between calls of `search` (as it does across the moves of
+    a game); `clear` empties it.
+
+    Args:
+        tt: use the transposition table (cutoffs from stored bounds; Zobrist 1970).
+        ordering: order moves: table move, MVV-LVA captures, killers, history.
+            Without it moves are searched in python-chess's generation order.
+        quiescence: extend the horizon with captures instead of evaluating noisy positions.
+        iterative: search depths 1, 2, ..., depth; without it only the final depth is searched
+            (then a time or stop budget may end with no answer beyond the first legal move).
+        tt_entries: the table is emptied when it grows beyond this many entries.
+
+    Example:
+        >>> r = Engine().search(chess.Board(), depth=3)
+        >>> r.depth, r.move in chess.Board().legal_moves
+        (3, True)
+    """
+
+    def __init__(
+        self,
+        *,
+        tt: bool = True,
+        ordering: bool = True,
+        quiescence: bool = True,
+        iterative: bool = True,
+        tt_entries: int = 2_000_000,
+    ) -> None:
+        if isinstance(tt_entries, bool) or not isinstance(tt_entries, int) or tt_entries < 1:
+            raise ValueError(f"tt_entries must be a positive integer, got {tt_entries!r}")
+        self.use_tt, self.use_ordering, self.use_quiescence, self.iterative = tt, ordering, quiescence, iterative
+        self.tt_entries = tt_entries
+        self.table: dict[int, tuple[int, int, int, chess.Move | None]] = {}
+
+    def clear(self) -> None:
+        """Forget the transposition table (a new game)."""
+        self.table.clear()
+
+    def search(
+        self,
+        board: chess.Board,
+        *,
+        depth: int | None = None,
+        movetime: float | None = None,
+        nodes: int | None = None,
+        stop: threading.Event | None = None,
+        on_iteration: Callable[[EngineResult], None] | None = None,
+    ) -> EngineResult:
+        """Search `board` until the depth, time or node budget is spent or `stop` is set.
+
+        Args:
+            board: the position (with its move stack, for repetitions); it is left as it was.
+            depth: the last iteration's depth in plies, >= 1 (at most 100).
+            movetime: seconds to think; the search returns a few milliseconds after at most.
+            nodes: stop after about this many nodes.
+            stop: an event that ends the search when set (from another thread).
+            on_iteration: called with the result of each completed iteration (for UCI `info`).
+
+        Returns:
+            The result of the last completed iteration.
+
+        Raises:
+            ValueError: if a budget is not positive, none of depth, movetime, nodes, stop is
+                given, or `board` is a Chess960 board.
+        """
+        if depth is not None and (isinstance(depth, bool) or not isinstance(depth, int) or depth < 1):
+            raise ValueError(f"depth must be a positive integer, got {depth!r}")
+        if movetime is not None and not movetime > 0:
+            raise ValueError(f"movetime must be a positive number of seconds, got {movetime!r}")
+        if nodes is not None and (isinstance(nodes, bool) or not isinstance(nodes, int) or nodes < 1):
+            raise ValueError(f"nodes must be a positive integer, got {nodes!r}")
+        if depth is None and movetime is None and nodes is None and stop is None:
+            raise ValueError("give at least one of depth, movetime, nodes or stop")
+        if board.chess960:
+            raise ValueError("board must be a standard chess board; Chess960 is not supported")
+        run = _Search(self, board.copy(), movetime, nodes, stop)
+        return run.iterate(min(depth or 100, 100), on_iteration)
+
+
+class _Search:
+    """One call of `Engine.search`: the board, the counters, the budget, the killer moves."""
+
+    def __init__(
+        self,
+        engine: Engine,
+        board: chess.Board,
+        movetime: float | None,
+        max_nodes: int | None,
+        stop: threading.Event | None,
+    ) -> None:
+        self.engine, self.board = engine, board
+        self.table = engine.table
+        self.start = time.perf_counter()
+        self.deadline = self.start + movetime if movetime is not None else None
+        self.max_nodes = max_nodes if max_nodes is not None else 1 << 62
+        self.stop = stop
+        self.nodes = 0
+        self.killers: list[list[chess.Move | None]] = [[None, None] for _ in range(_MAX_PLY + 1)]
+        self.history = [0] * (2 * 64 * 64)
+        self.pv: list[list[chess.Move]] = [[] for _ in range(_MAX_PLY + 2)]
+        # Keys of every position of the game so far, for repetition draws.
+        replay = board.root()
+        self.keys = [chess.polyglot.zobrist_hash(replay)]
+        for move in board.move_stack:
+            self.keys.append(zobrist_after(replay, move, self.keys[-1]))
+            replay.push(move)
+
+    # -- budget --------------------------------------------------------------------------------
+
+    def check(self) -> None:
+        if self.nodes >= self.max_nodes:
+            raise _Stop
+        if self.nodes & 63 == 0:
+            if self.stop is not None and self.stop.is_set():
+                raise _Stop
+            if self.deadline is not None and time.perf_counter() >= self.deadline:
+                raise _Stop
+
+    # -- iterative deepening -------------------------------------------------------------------
+
+    def iterate(self, max_depth: int, on_iteration: Callable[[EngineResult], None] | None) -> EngineResult:
+        board = self.board
+        moves = list(board.legal_moves)
+        if not moves:
+            score = -MATE if board.is_check() else 0
+            return EngineResult(None, score, 0, 0, (), time.perf_counter() - self.start)
+        # Until an iteration completes, the answer is the first move in search order.
+        result = EngineResult(self.order(moves, None, 0)[0] if self.engine.use_ordering else moves[0], 0, 0, 0, (), 0.0)
+        if len(self.table) > self.engine.tt_entries:
+            self.table.clear()
+        score = evaluate(board)
+        for depth in range(1 if self.engine.iterative else max_depth, max_depth + 1):
+            try:
+                value = self.negamax(depth, 0, -_INF, _INF, score, self.keys[-1])
+            except _Stop:
+                break
+            pv = tuple(self.pv[0])
+            result = EngineResult(pv[0], value, depth, self.nodes, pv, time.perf_counter() - self.start)
+            if on_iteration is not None:
+                on_iteration(result)
+        return EngineResult(
+            result.move, result.score, result.depth, self.nodes, result.pv, time.perf_counter() - self.start
+        )
+
+    # -- move ordering (Sec. 'Move ordering') --------------------------------------------------
+
+    def order(self, moves: list[chess.Move], tt_move: chess.Move | None, ply: int) -> list[chess.Move]:
+        board = self.board
+        killers = self.killers[ply]
+        history = self.history
+        turn = 4096 * board.turn
+        piece_type_at = board.piece_type_at
+
+        def priority(move: chess.Move) -> int:
+            if move == tt_move:
+                return 1 << 30
+            victim = piece_type_at(move.to_square)
+            if victim or move.promotion:
+                # MVV-LVA: most valuable victim first, then least valuable attacker; captures
+                # of a cheaper piece by a dearer one may lose material and wait behind the killers.
+                attacker = piece_type_at(move.from_square)
+                mvv_lva = 16 * (victim or 0) + 8 * (move.promotion or 0) - attacker
+                return (1 << 29) + mvv_lva if (victim or 0) >= attacker or move.promotion else (1 << 27) + mvv_lva
+            if move == killers[0]:
+                return (1 << 28) + 1
+            if move == killers[1]:
+                return 1 << 28
+            return history[turn + 64 * move.from_square + move.to_square]
+
+        moves.sort(key=priority, reverse=True)
+        return moves
+
+    # -- alpha-beta ----------------------------------------------------------------------------
+
+    def repeated(self, key: int) -> bool:
+        keys = self.keys
+        last = len(keys) - 1
+        stop = max(last - self.board.halfmove_clock, 0)
+        for i in range(last - 4, stop - 1, -2):
+            if keys[i] == key:
+                return True
+        return False
+
+    def negamax(self, depth: int, ply: int, alpha: int, beta: int, score: int, key: int) -> int:
+        """Fail-soft negamax alpha-beta (eq. (alpha-beta)) with table, ordering and quiescence."""
+        self.nodes += 1
+        self.check()
+        board, engine = self.board, self.engine
+        self.pv[ply] = []
+        if ply > 0 and (board.halfmove_clock >= 100 or self.repeated(key)):
+            return 0
+        tt_move = None
+        if engine.use_tt:
+            entry = self.table.get(key)
+            if entry is not None:
+                e_depth, e_value, e_bound, tt_move = entry
+                if e_depth >= depth and ply > 0:
+                    value = _from_table(e_value, ply)
+                    if (
+                        e_bound == _EXACT
+                        or (e_bound == _LOWER and value >= beta)
+                        or (e_bound == _UPPER and value <= alpha)
+                    ):
+                        return value
+        if depth <= 0 or ply >= _MAX_PLY:
+            if not engine.use_quiescence:
+                return score
+            self.nodes -= 1  # the same position: quiesce counts it
+            return self.quiesce(ply, alpha, beta, score)
+
+        moves = list(board.legal_moves)
+        if not moves:
+            return -MATE + ply if board.is_check() else 0
+        if engine.use_ordering:
+            moves = self.order(moves, tt_move, ply)
+
+        alpha_start, best, best_move = alpha, -_INF, None
+        for move in moves:
+            child_key = zobrist_after(board, move, key)
+            child_score = -(score + move_delta(board, move))
+            quiet = not board.is_capture(move) and not move.promotion
+            board.push(move)
+            self.keys.append(child_key)
+            value = -self.negamax(depth - 1, ply + 1, -beta, -alpha, child_score, child_key)
+            board.pop()
+            self.keys.pop()
+            if value > best:
+                best, best_move = value, move
+                if value > alpha:
+                    alpha = value
+                    self.pv[ply] = [move] + self.pv[ply + 1]
+                    if value >= beta:
+                        if quiet and engine.use_ordering:
+                            killers = self.killers[ply]
+                            if killers[0] != move:
+                                killers[1], killers[0] = killers[0], move
+                            self.history[4096 * board.turn + 64 * move.from_square + move.to_square] += depth * depth
+                        break
+        if engine.use_tt:
+            bound = _UPPER if best <= alpha_start else _LOWER if best >= beta else _EXACT
+            self.table[key] = (depth, _to_table(best, ply), bound, best_move)
+        return best
+
+    def quiesce(self, ply: int, alpha: int, beta: int, score: int) -> int:
+        """Captures only, with the option to stand pat on the static score (Sec. 'Quiescence')."""
+        self.nodes += 1
+        self.check()
+        self.pv[ply] = []
+        if score >= beta or ply >= _MAX_PLY:
+            return score
+        alpha = max(alpha, score)
+        best = score
+        board = self.board
+        captures = list(board.generate_legal_captures())
+        if self.engine.use_ordering:
+            captures = self.order(captures, None, ply)
+        for move in captures:
+            child_score = -(score + move_delta(board, move))
+            board.push(move)
+            value = -self.quiesce(ply + 1, -beta, -alpha, child_score)
+            board.pop()
+            if value > best:
+                best = value
+                if value > alpha:
+                    alpha = value
+                    if value >= beta:
+                        break
+        return best
+
+
+def _to_table(value: int, ply: int) -> int:
+    """Mate scores are stored relative to the node, not the root."""
+    if value > _MATE_BOUND:
+        return value + ply
+    if value < -_MATE_BOUND:
+        return value - ply
+    return value
+
+
+def _from_table(value: int, ply: int) -> int:
+    if value > _MATE_BOUND:
+        return value - ply
+    if value < -_MATE_BOUND:
+        return value + ply
+    return value

@@ -1,0 +1,239 @@
+"""Monte-Carlo tree search: UCT and AlphaZero's PUCT (Chapter 4, Sec. 'Monte-Carlo tree search').
+
+A simulation walks down the tree choosing moves by a selection rule, adds a position at the
+bottom, scores it (by a random playout or by a value function) and adds that score to every
+move on the way back up. The move played is the most visited one at the root.
+
+- UCT (Kocsis & Szepesvari 2006), eq. (uct): choose argmax_a Q(s,a) + c sqrt(ln N(s) / N(s,a)),
+  trying every move once first; score new positions by random playouts.
+- PUCT (Silver et al. 2018), eq. (puct): choose argmax_a Q(s,a) + U(s,a) with
+  U(s,a) = c(s) P(s,a) sqrt(N(s)) / (1 + N(s,a)) and the exploration schedule
+  c(s) = log((1 + N(s) + c_base) / c_base) + c_init (eq. (puct-schedule)); the priors P come
+  from a policy (uniform if none), unvisited moves count Q = 0, N(s) counts s's own
+  evaluation plus the simulations through it (so the first simulation already follows the
+  priors), and Dirichlet noise
+  P <- (1 - epsilon) P + epsilon Dir(alpha) may be mixed into the root priors for exploration.
+
+Q(s,a) is the mean value for the player who chooses a at s; values are in the negamax
+convention of `dltheory.games` (for the side to move).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Hashable, Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from dltheory.games import Game
+
+Prior = Callable[[Game], Sequence[float]]
+Value = Callable[[Game], float]
+
+
+@dataclass(frozen=True)
+class MCTSResult:
+    """The root statistics after a search (Chapter 4, Sec. 'Monte-Carlo tree search').
+
+    Attributes:
+        visits: N(root, a) for every legal root move, in `legal_moves()` order.
+        q: Q(root, a), the mean value of each move for the side to move (0 for unvisited moves).
+        value: the mean value of all simulations for the side to move at the root.
+        simulations: the number of simulations run.
+    """
+
+    visits: dict[Hashable, int]
+    q: dict[Hashable, float]
+    value: float
+    simulations: int
+
+    @property
+    def move(self) -> Hashable:
+        """The most visited root move (the first in `legal_moves()` order on a tie)."""
+        return max(self.visits, key=self.visits.__getitem__)
+
+
+@dataclass(eq=False)
+class _Node:
+    game: Game
+    prior: float = 1.0
+    visits: int = 0
+    total: float = 0.0  # sum of values for the player who moved into this node
+    children: dict[Hashable, _Node] | None = None  # None until expanded
+    untried: list[Hashable] = field(default_factory=list)  # UCT: moves not yet added
+
+    @property
+    def q(self) -> float:
+        return self.total / self.visits if self.visits else 0.0
+
+
+def _rng(rng: np.random.Generator | int) -> np.random.Generator:
+    if isinstance(rng, np.random.Generator):
+        return rng
+    if isinstance(rng, bool) or not isinstance(rng, int) or rng < 0:
+        raise ValueError(f"rng must be a numpy Generator or a non-negative integer seed, got {rng!r}")
+    return np.random.default_rng(rng)
+
+
+def _check(game: Game, simulations: int) -> None:
+    if isinstance(simulations, bool) or not isinstance(simulations, int) or simulations < 1:
+        raise ValueError(f"simulations must be a positive integer, got {simulations!r}")
+    if game.is_terminal():
+        raise ValueError("game is over: there is no move to search for")
+
+
+def rollout(game: Game, rng: np.random.Generator) -> float:
+    """The result of a game finished by uniformly random moves, for the side to move at `game`."""
+    state = game
+    while not state.is_terminal():
+        moves = state.legal_moves()
+        state = state.play(moves[int(rng.integers(len(moves)))])
+    value = state.result()
+    return value if state.to_move == game.to_move else -value
+
+
+def _backup(path: list[tuple[_Node, int]], value: float, player: int) -> None:
+    """Add `value` (for `player`) to every node on the path, each from its chooser's view."""
+    for node, chooser in path:
+        node.visits += 1
+        node.total += value if chooser == player else -value
+
+
+def _result(root: _Node, simulations: int) -> MCTSResult:
+    children = root.children or {}
+    moves = root.game.legal_moves()
+    visits = {m: children[m].visits if m in children else 0 for m in moves}
+    q = {m: children[m].q if m in children else 0.0 for m in moves}
+    value = sum(c.total for c in children.values()) / max(sum(visits.values()), 1)
+    return MCTSResult(visits, q, value, simulations)
+
+
+def uct(game: Game, simulations: int, *, c: float = math.sqrt(2), rng: np.random.Generator | int = 0) -> MCTSResult:
+    """Visit counts of the root moves after `simulations` UCT simulations with random playouts.
+
+    Chapter 4, Sec. 'Monte-Carlo tree search', eq. (uct) (Kocsis & Szepesvari 2006): inside the
+    tree choose argmax_a Q(s,a) + c sqrt(ln N(s) / N(s,a)); at a position with untried moves add
+    one (chosen at random), finish the game from it by random moves and back the result up.
+
+    Args:
+        game: the root position (not finished).
+        simulations: number of simulations, >= 1.
+        c: the exploration constant, >= 0.
+        rng: a numpy Generator or an integer seed (the search is reproducible given it).
+
+    Raises:
+        ValueError: if `simulations` < 1, `c` < 0, `rng` is not a generator or seed, or the game is over.
+    """
+    _check(game, simulations)
+    if not c >= 0:
+        raise ValueError(f"c must be >= 0, got {c!r}")
+    gen = _rng(rng)
+    root = _Node(game, children={}, untried=game.legal_moves())
+    for _ in range(simulations):
+        node, path = root, []
+        while not node.untried and node.children:  # select
+            log_n = math.log(node.visits)
+            chooser = node.game.to_move
+            node = max(node.children.values(), key=lambda ch: ch.q + c * math.sqrt(log_n / ch.visits))
+            path.append((node, chooser))
+        if node.untried:  # expand one untried move
+            move = node.untried.pop(int(gen.integers(len(node.untried))))
+            chooser = node.game.to_move
+            child = node.game.play(move)
+            node.children[move] = node = _Node(child, children={}, untried=child.legal_moves())
+            path.append((node, chooser))
+        root.visits += 1
+        _backup(path, rollout(node.game, gen), node.game.to_move)
+    return _result(root, simulations)
+
+
+def puct(
+    game: Game,
+    simulations: int,
+    *,
+    prior: Prior | None = None,
+    value: Value | None = None,
+    c_init: float = 1.25,
+    c_base: float = 19652.0,
+    dirichlet_alpha: float | None = None,
+    dirichlet_epsilon: float = 0.25,
+    rng: np.random.Generator | int = 0,
+) -> MCTSResult:
+    """Visit counts of the root moves after `simulations` PUCT simulations (AlphaZero's search).
+
+    Chapter 4, Sec. 'Monte-Carlo tree search', eqs. (puct) and (puct-schedule) (Silver et al. 2018):
+    choose argmax_a Q(s,a) + c(s) P(s,a) sqrt(N(s)) / (1 + N(s,a)) with
+    c(s) = log((1 + N(s) + c_base) / c_base) + c_init; a new position is expanded with all its
+    moves at once, with priors from `prior`, and scored by `value` (or a random playout).
+    The defaults c_init = 1.25 and c_base = 19652 are AlphaZero's.
+
+    Args:
+        game: the root position (not finished).
+        simulations: number of simulations, >= 1.
+        prior: maps a position to non-negative weights for its `legal_moves()` (in that order;
+            normalised here); None for uniform priors.
+        value: maps an unfinished position to its value in [-1, 1] for the side to move; None
+            to score by a random playout.
+        c_init, c_base: the exploration schedule, c_init >= 0, c_base > 0.
+        dirichlet_alpha: when given (> 0), mix Dir(alpha) noise into the root priors
+            (AlphaZero used 0.3 for chess); None for no noise.
+        dirichlet_epsilon: the weight of the noise, in [0, 1].
+        rng: a numpy Generator or an integer seed.
+
+    Raises:
+        ValueError: if a parameter is out of range, `prior` returns a wrong number of weights or
+            negative ones, or the game is over.
+
+    Example:
+        >>> from dltheory.games import TicTacToe
+        >>> puct(TicTacToe("XX.OO...."), 200).move
+        2
+    """
+    _check(game, simulations)
+    if not c_init >= 0:
+        raise ValueError(f"c_init must be >= 0, got {c_init!r}")
+    if not c_base > 0:
+        raise ValueError(f"c_base must be > 0, got {c_base!r}")
+    if dirichlet_alpha is not None and not dirichlet_alpha > 0:
+        raise ValueError(f"dirichlet_alpha must be > 0 or None, got {dirichlet_alpha!r}")
+    if not 0 <= dirichlet_epsilon <= 1:
+        raise ValueError(f"dirichlet_epsilon must be in [0, 1], got {dirichlet_epsilon!r}")
+    gen = _rng(rng)
+
+    def expand(node: _Node) -> float:
+        """Give `node` its children with their priors; return its value for its side to move."""
+        moves = node.game.legal_moves()
+        if prior is None:
+            weights = np.full(len(moves), 1.0 / len(moves))
+        else:
+            weights = np.asarray(prior(node.game), dtype=float)
+            if weights.shape != (len(moves),) or (weights < 0).any() or not weights.sum() > 0:
+                raise ValueError(f"prior must return {len(moves)} non-negative weights, not all 0; got {weights}")
+            weights = weights / weights.sum()
+        node.children = {m: _Node(node.game.play(m), float(p)) for m, p in zip(moves, weights)}
+        return float(value(node.game)) if value is not None else rollout(node.game, gen)
+
+    root = _Node(game)
+    expand(root)
+    root.visits = 1  # N(s) counts the evaluation of s itself, as for every node below
+    if dirichlet_alpha is not None:
+        noise = gen.dirichlet([dirichlet_alpha] * len(root.children))
+        for child, eta in zip(root.children.values(), noise):
+            child.prior = (1 - dirichlet_epsilon) * child.prior + dirichlet_epsilon * float(eta)
+
+    for _ in range(simulations):
+        node, path = root, []
+        while node.children:  # select
+            c = math.log((1 + node.visits + c_base) / c_base) + c_init
+            scale = c * math.sqrt(node.visits)
+            chooser = node.game.to_move
+            node = max(node.children.values(), key=lambda ch: ch.q + scale * ch.prior / (1 + ch.visits))
+            path.append((node, chooser))
+        if node.game.is_terminal():
+            leaf_value = node.game.result()
+        else:
+            leaf_value = expand(node)
+        root.visits += 1
+        _backup(path, leaf_value, node.game.to_move)
+    return _result(root, simulations)

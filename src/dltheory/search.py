@@ -1,0 +1,187 @@
+"""Minimax and alpha-beta on any `Game`, with the node counts that Chapter 4 measures.
+
+Both searches are written in negamax form (Chapter 4, Sec. 'Minimax and negamax', eq. (negamax)):
+the value of a position for the side to move is the largest over its moves of minus the value
+of the position reached, V(s) = max_a -V(s.play(a)), with V = result() at the end of the game and
+V = evaluate() where the depth runs out. Alpha-beta (Chapter 4, Sec. 'Alpha-beta') returns the
+same value while skipping moves that cannot change it; Knuth & Moore (1975) showed that with
+the best move always searched first it evaluates exactly b^ceil(d/2) + b^floor(d/2) - 1
+leaves of a uniform tree (eq. (minimal-tree)), against b^d for minimax.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Hashable
+from dataclasses import dataclass
+
+from dltheory.games import Game
+
+
+@dataclass(frozen=True)
+class SearchResult:
+    """What a search found (Chapter 4, Sec. 'Minimax and negamax').
+
+    Attributes:
+        value: the value for the side to move at the root (+1 win, 0 draw, -1 loss in a solved game).
+        move: the first best move in `legal_moves()` order; None when the root is terminal or depth is 0.
+        nodes: positions visited, the root included.
+        leaves: positions scored by `result()` or `evaluate()`.
+    """
+
+    value: float
+    move: Hashable | None
+    nodes: int
+    leaves: int
+
+
+def _check_depth(depth: int | None) -> float:
+    if depth is None:
+        return math.inf
+    if isinstance(depth, bool) or not isinstance(depth, int) or depth < 0:
+        raise ValueError(f"depth must be a non-negative integer or None (search to the end), got {depth!r}")
+    return depth
+
+
+def minimax(game: Game, depth: int | None = None) -> SearchResult:
+    """The negamax value and best move of `game`, looking at every position (eq. (negamax)).
+
+    Chapter 4, Sec. 'Minimax and negamax'. A full search to the end solves the game; with
+    depth=None, `nodes` counts the whole game tree.
+
+    Args:
+        game: any position following the `Game` protocol.
+        depth: plies to look ahead; None searches to the end of the game (finite games only).
+
+    Raises:
+        ValueError: if `depth` is negative or not an integer.
+    """
+    limit = _check_depth(depth)
+    nodes = leaves = 0
+
+    def negamax(state: Game, remaining: float) -> tuple[float, Hashable | None]:
+        nonlocal nodes, leaves
+        nodes += 1
+        if state.is_terminal():
+            leaves += 1
+            return state.result(), None
+        if remaining == 0:
+            leaves += 1
+            return state.evaluate(), None
+        best, best_move = -math.inf, None
+        for move in state.legal_moves():
+            value = -negamax(state.play(move), remaining - 1)[0]
+            if value > best:
+                best, best_move = value, move
+        return best, best_move
+
+    value, move = negamax(game, limit)
+    return SearchResult(value + 0.0, move, nodes, leaves)  # + 0.0 turns -0.0 into 0.0
+
+
+def alphabeta(game: Game, depth: int | None = None) -> SearchResult:
+    """The negamax value and best move of `game` by alpha-beta pruning (eq. (alpha-beta)).
+
+    Chapter 4, Sec. 'Alpha-beta'. Fail-soft negamax alpha-beta with the window (alpha, beta):
+    a move whose value reaches beta refutes the position, and the remaining moves are skipped
+    (Knuth & Moore 1975). The value and move equal those of `minimax` at the same depth; only
+    `nodes` and `leaves` shrink, by how much depending on the move order.
+
+    Args:
+        game: any position following the `Game` protocol.
+        depth: plies to look ahead; None searches to the end of the game (finite games only).
+
+    Raises:
+        ValueError: if `depth` is negative or not an integer.
+
+    Example:
+        >>> from dltheory.games import TicTacToe
+        >>> alphabeta(TicTacToe()).value
+        0.0
+    """
+    limit = _check_depth(depth)
+    nodes = leaves = 0
+
+    def negamax(state: Game, remaining: float, alpha: float, beta: float) -> tuple[float, Hashable | None]:
+        nonlocal nodes, leaves
+        nodes += 1
+        if state.is_terminal():
+            leaves += 1
+            return state.result(), None
+        if remaining == 0:
+            leaves += 1
+            return state.evaluate(), None
+        best, best_move = -math.inf, None
+        for move in state.legal_moves():
+            value = -negamax(state.play(move), remaining - 1, -beta, -alpha)[0]
+            if value > best:
+                best, best_move = value, move
+                alpha = max(alpha, value)
+                if alpha >= beta:
+                    break  # a refutation: the opponent will not allow this position
+        return best, best_move
+
+    value, move = negamax(game, limit, -math.inf, math.inf)
+    return SearchResult(value + 0.0, move, nodes, leaves)  # + 0.0 turns -0.0 into 0.0
+
+
+def solve(game: Game) -> dict[Hashable, float]:
+    """The exact value for the side to move of every position reachable from `game`, by `key()`.
+
+    Chapter 4, Sec. 'Solving Hexapawn': negamax to the end of the game (eq. (negamax)) with
+    each position solved once and remembered, so the cost is the number of distinct positions,
+    not the size of the tree. These are the labels of supervised learning in Sec. 'AlphaZero
+    on Hexapawn'. Finite games only.
+
+    Example:
+        >>> from dltheory.games import Hexapawn
+        >>> values = solve(Hexapawn(3))
+        >>> values[Hexapawn(3).key()]  # the second player wins (Gardner 1962)
+        -1.0
+    """
+    values: dict[Hashable, float] = {}
+
+    def negamax(state: Game) -> float:
+        key = state.key()
+        if key not in values:
+            if state.is_terminal():
+                values[key] = state.result()
+            else:
+                values[key] = max(-negamax(state.play(m)) for m in state.legal_moves()) + 0.0
+        return values[key]
+
+    negamax(game)
+    return values
+
+
+def minimal_tree_leaves(branching: int, depth: int) -> int:
+    """b^ceil(d/2) + b^floor(d/2) - 1, the leaves alpha-beta evaluates under perfect ordering.
+
+    Chapter 4, Sec. 'Alpha-beta', eq. (minimal-tree) (Knuth & Moore 1975): on a uniform tree of
+    branching b and depth d, with the best move always first, alpha-beta must and does evaluate
+    exactly this many leaves, roughly the square root of the b^d that minimax evaluates.
+
+    Raises:
+        ValueError: if `branching` < 1 or `depth` < 0.
+    """
+    for name, v, low in (("branching", branching, 1), ("depth", depth, 0)):
+        if isinstance(v, bool) or not isinstance(v, int) or v < low:
+            raise ValueError(f"{name} must be an integer >= {low}, got {v!r}")
+    return branching ** math.ceil(depth / 2) + branching ** (depth // 2) - 1
+
+
+def perft(game: Game, depth: int) -> int:
+    """The number of move sequences of exactly `depth` plies from `game` (Chapter 4, Sec. 'Perft').
+
+    The standard check of a move generator: its counts from known positions are published
+    (for chess from the start: 20, 400, 8902, 197281, ...). Finished games contribute nothing
+    beyond their own ply.
+
+    Raises:
+        ValueError: if `depth` is negative or not an integer.
+    """
+    if depth is None or _check_depth(depth) < 0:
+        raise ValueError(f"depth must be a non-negative integer, got {depth!r}")
+    if depth == 0:
+        return 1
+    return sum(perft(game.play(move), depth - 1) for move in game.legal_moves())

@@ -1,0 +1,179 @@
+"""Tests for dltheory.engine: Zobrist keys, incremental evaluation, mates, budgets, switches."""
+
+from __future__ import annotations
+
+import random
+import threading
+import time
+
+import chess
+import chess.polyglot
+import pytest
+
+from dltheory.engine import MATE, Engine, evaluate, move_delta, zobrist_after
+from dltheory.games import Chess
+from dltheory.search import alphabeta, minimax
+
+KIWIPETE = "r3k2r/p1ppqpb1/bn2pnp1/3PN3/1p2P3/2N2Q1p/PPPBBPPP/R3K2R w KQkq - 0 1"
+# Perft positions 3 and 4 of the chess programming community: en passant, promotions, castling.
+POSITION_3 = "8/2p5/3p4/KP5r/1R3p1k/8/4P1P1/8 w - - 0 1"
+POSITION_4 = "r3k2r/Pppp1ppp/1b3nbN/nP6/BBP1P3/q4N2/Pp1P2PP/R2Q1RK1 w kq - 0 1"
+ITALIAN = "r1bq1rk1/pppp1ppp/2n2n2/2b1p3/2B1P3/2NP1N2/PPP2PPP/R1BQ1RK1 w - - 0 7"
+
+# Mate in two, each checked below by a plain search over all replies (not by the engine).
+MATE_IN_TWO = {
+    "r2qkb1r/pp2nppp/3p4/2pNN1B1/2BnP3/3P4/PPP2PPP/R2bK2R w KQkq - 1 10": "d5f6",  # Nf6+ gxf6 Bxf7#
+    "6k1/pp4p1/2p5/2bp4/8/P5Pb/1P3rrP/2BRRN1K b - - 0 1": "g2g1",  # ...Rg1+ Kxg1 Rxf1#
+    "kbK5/pp6/1P6/8/8/8/8/R7 w - - 0 1": "a1a6",  # Ra6 (quiet) bxa6 b7#
+}
+
+
+def random_positions(seed: int, games: int, plies: int) -> list[chess.Board]:
+    rng = random.Random(seed)
+    boards = [chess.Board(fen) for fen in (KIWIPETE, POSITION_3, POSITION_4)]
+    for _ in range(games):
+        board = chess.Board()
+        for _ in range(plies):
+            moves = list(board.legal_moves)
+            if not moves:
+                break
+            board.push(rng.choice(moves))
+            boards.append(board.copy())
+    return boards
+
+
+def test_zobrist_after_matches_polyglot_and_delta_matches_evaluate() -> None:
+    # Every legal move of several hundred positions, special moves included.
+    checked = 0
+    for board in random_positions(seed=0, games=6, plies=80):
+        key, score = chess.polyglot.zobrist_hash(board), evaluate(board)
+        for move in board.legal_moves:
+            new_key, delta = zobrist_after(board, move, key), move_delta(board, move)
+            board.push(move)
+            assert new_key == chess.polyglot.zobrist_hash(board), (board.fen(), move)
+            assert -(score + delta) == evaluate(board), (board.fen(), move)
+            board.pop()
+            checked += 1
+    assert checked > 10_000
+
+
+def test_evaluate_is_colour_symmetric() -> None:
+    # The Black tables are the White ones mirrored: a mirrored position scores the same.
+    for board in random_positions(seed=1, games=2, plies=40):
+        assert evaluate(board) == evaluate(board.mirror())
+    assert evaluate(chess.Board()) == 0
+    assert evaluate(chess.Board("4k3/8/8/8/8/8/8/3QK3 w - - 0 1")) > 800
+
+
+@pytest.mark.parametrize(("fen", "key_move"), list(MATE_IN_TWO.items()))
+def test_mate_in_two(fen: str, key_move: str) -> None:
+    game = Chess(fen)
+    assert alphabeta(game, depth=1).value < 1  # no mate in one
+    assert alphabeta(game, depth=3).value == 1  # a forced mate within two moves
+    result = Engine().search(chess.Board(fen), depth=5)
+    assert result.mate == 2 and result.score == MATE - 3
+    assert result.move.uci() == key_move
+    board = chess.Board(fen)
+    for move in result.pv:
+        board.push(move)
+    assert len(result.pv) == 3 and board.is_checkmate()
+
+
+def test_mate_scores_and_finished_games() -> None:
+    assert Engine().search(chess.Board("6k1/5ppp/8/8/8/8/r4PPP/1R1R2K1 w - - 0 1"), depth=3).mate == 1
+    after_key = chess.Board("kbK5/pp6/1P6/8/8/8/8/R7 w - - 0 1")
+    after_key.push_uci("a1a6")  # every Black move now allows mate
+    assert Engine().search(after_key, depth=4).mate == -1
+    fools = chess.Board("rnb1kbnr/pppp1ppp/8/4p3/6Pq/5P2/PPPPP2P/RNBQKBNR w KQkq - 1 3")
+    over = Engine().search(fools, depth=3)
+    assert (over.move, over.score, over.depth) == (None, -MATE, 0)
+    stalemate = Engine().search(chess.Board("7k/5Q2/6K1/8/8/8/8/8 b - - 0 1"), depth=3)
+    assert (stalemate.move, stalemate.score) == (None, 0)
+
+
+@pytest.mark.parametrize(("fen", "depth", "quiescence"), [(KIWIPETE, 3, False), (POSITION_4, 3, False), (ITALIAN, 1, True)])
+def test_ordering_changes_nodes_not_values(fen: str, depth: int, quiescence: bool) -> None:
+    # Alpha-beta's value does not depend on move order (Knuth & Moore 1975). (Unordered
+    # quiescence explodes on sharp positions: millions of nodes for Kiwipete at depth 1.)
+    board = chess.Board(fen)
+    plain = Engine(tt=False, ordering=False, quiescence=quiescence, iterative=False).search(board, depth=depth)
+    ordered = Engine(tt=False, ordering=True, quiescence=quiescence, iterative=False).search(board, depth=depth)
+    assert plain.score == ordered.score
+    assert ordered.nodes * 2 < plain.nodes
+
+
+def test_plain_engine_equals_the_generic_search() -> None:
+    # Without table, ordering and quiescence the engine is plain alpha-beta on the same
+    # evaluation; Chess.evaluate squashes it by cp / (|cp| + 400).
+    board = chess.Board(ITALIAN)
+    cp = Engine(tt=False, ordering=False, quiescence=False, iterative=False).search(board, depth=2).score
+    assert minimax(Chess(ITALIAN), depth=2).value == pytest.approx(cp / (abs(cp) + 400), abs=1e-12)
+
+
+def test_full_engine_searches_fewer_nodes() -> None:
+    board = chess.Board(KIWIPETE)
+    plain = Engine(tt=False, ordering=False, quiescence=False, iterative=False).search(board, depth=3)
+    full = Engine(quiescence=False).search(board, depth=3)
+    assert full.nodes * 3 < plain.nodes
+
+
+def test_principal_variation_is_legal() -> None:
+    board = chess.Board(KIWIPETE)
+    result = Engine().search(board, depth=3)
+    assert result.pv[0] == result.move and result.depth == 3
+    for move in result.pv:
+        assert board.is_legal(move)
+        board.push(move)
+
+
+def test_repetition_is_a_draw() -> None:
+    # A queen down, White can only hope to repeat a position of the game: Nf3 does.
+    board = chess.Board("1n1qk3/8/8/8/8/8/8/4K1N1 w - - 0 1")
+    for move in ("g1f3", "b8c6", "f3g1", "c6b8"):
+        board.push_uci(move)
+    result = Engine().search(board, depth=3)
+    assert (result.move.uci(), result.score) == ("g1f3", 0)
+    fresh = Engine().search(chess.Board(board.fen()), depth=3)  # the same position without its history
+    assert fresh.score < -500
+
+
+def test_budgets() -> None:
+    board = chess.Board(KIWIPETE)
+    assert Engine().search(board, nodes=500).nodes == 500
+    start = time.perf_counter()
+    result = Engine().search(board, movetime=0.2)
+    assert time.perf_counter() - start < 0.2 + 0.3  # the clock is read every 64 nodes (~2 ms); slack for load
+    assert result.depth >= 1 and board.is_legal(result.move)
+    stop = threading.Event()
+    threading.Timer(0.1, stop.set).start()
+    result = Engine().search(board, stop=stop)
+    assert stop.is_set() and result.depth >= 1
+    assert board.fen() == KIWIPETE  # the caller's board is untouched
+
+
+def test_table_is_kept_between_searches_and_cleared() -> None:
+    engine = Engine()
+    board = chess.Board(ITALIAN)
+    first = engine.search(board, depth=3)
+    again = engine.search(board, depth=3)
+    assert again.nodes < first.nodes  # the table remembers
+    engine.clear()
+    assert engine.search(board, depth=3).nodes == first.nodes
+
+
+def test_bad_input() -> None:
+    board = chess.Board()
+    with pytest.raises(ValueError, match="depth"):
+        Engine().search(board, depth=0)
+    with pytest.raises(ValueError, match="depth"):
+        Engine().search(board, depth=-1)
+    with pytest.raises(ValueError, match="movetime"):
+        Engine().search(board, movetime=0)
+    with pytest.raises(ValueError, match="nodes"):
+        Engine().search(board, nodes=0)
+    with pytest.raises(ValueError, match="depth, movetime, nodes or stop"):
+        Engine().search(board)
+    with pytest.raises(ValueError, match="Chess960"):
+        Engine().search(chess.Board(chess960=True), depth=1)
+    with pytest.raises(ValueError, match="tt_entries"):
+        Engine(tt_entries=0)

@@ -1,0 +1,126 @@
+"""Tests for dltheory.mcts: UCT and PUCT find solved moves; PUCT follows its formula exactly."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+
+from dltheory.games import Game, Hexapawn, RandomTree, TicTacToe
+from dltheory.mcts import puct, rollout, uct
+from dltheory.search import solve
+
+
+def positions_with_one_winning_move(game: Game) -> list[tuple[Game, object]]:
+    """Positions of `game` with several moves of which exactly one wins, by the exact solver."""
+    values = solve(game)
+    found, seen, stack = [], set(), [game]
+    while stack:
+        state = stack.pop()
+        if state.key() in seen or state.is_terminal():
+            continue
+        seen.add(state.key())
+        moves = state.legal_moves()
+        wins = [m for m in moves if values[state.play(m).key()] == -1]
+        if len(moves) > 1 and len(wins) == 1:
+            found.append((state, wins[0]))
+        stack.extend(state.play(m) for m in moves)
+    return found
+
+
+def test_uct_and_puct_find_the_winning_move_in_hexapawn() -> None:
+    cases = positions_with_one_winning_move(Hexapawn(3))
+    assert len(cases) >= 10
+    for state, win in cases:
+        assert uct(state, 300, rng=1).move == win
+        assert puct(state, 300, rng=1).move == win
+
+
+def test_tictactoe_win_and_block() -> None:
+    assert uct(TicTacToe("XX.OO...."), 300).move == 2  # win at once
+    assert puct(TicTacToe("XX.OO...."), 300).move == 2
+    assert uct(TicTacToe("OO.XX...X"), 1000).move == 2  # O to move: win; (X threatens 5 too)
+    assert puct(TicTacToe("X...O...X"), 2000).move in (1, 3, 5, 7)  # only an edge holds the draw
+
+
+def test_visits_add_up_and_seeds_reproduce() -> None:
+    game = Hexapawn(4)
+    for search in (uct, puct):
+        result = search(game, 200, rng=3)
+        assert sum(result.visits.values()) == 200 == result.simulations
+        assert list(result.visits) == game.legal_moves()
+        assert result.visits == search(game, 200, rng=3).visits
+        assert result.visits == search(game, 200, rng=np.random.default_rng(3)).visits
+        assert -1 <= result.value <= 1
+
+
+def test_rollout_reports_for_the_side_to_move() -> None:
+    # One move to one leaf: the root's value is minus the leaf's value for its own mover.
+    root = RandomTree(1, 1, seed=4)
+    assert rollout(root, np.random.default_rng(0)) == -root.play(0).result() == root.value
+
+
+@pytest.mark.parametrize("c_base", [1.0, 19652.0])
+def test_puct_follows_its_formula(c_base: float) -> None:
+    # On a tree one ply deep every child is a leaf of fixed value, so the whole search can be
+    # replayed by hand from U = c(s) P sqrt(N) / (1 + n)
+    # (with N counting the root's own evaluation) and c(s) = log((1 + N + c_base)/c_base) + c_init.
+    root = RandomTree(4, 1, seed=7)
+    priors = [0.4, 0.3, 0.2, 0.1]
+    result = puct(root, 60, prior=lambda g: priors, c_init=0.5, c_base=c_base)
+    q = [-root.play(m).result() for m in root.legal_moves()]
+    n = [0, 0, 0, 0]
+    for total in range(1, 61):  # N(s) counts the root's own evaluation
+        c = math.log((1 + total + c_base) / c_base) + 0.5
+        score = [(q[a] if n[a] else 0.0) + c * priors[a] * math.sqrt(total) / (1 + n[a]) for a in range(4)]
+        n[score.index(max(score))] += 1
+    assert list(result.visits.values()) == n
+    assert result.q == pytest.approx({a: q[a] for a in range(4) if n[a]} | {a: 0.0 for a in range(4) if not n[a]})
+
+
+def test_puct_uses_prior_and_value_callables() -> None:
+    game = TicTacToe()
+    def centre_first(g: Game) -> list[float]:
+        moves = g.legal_moves()
+        return [float(m == 4) for m in moves] if 4 in moves else [1.0] * len(moves)
+
+    one_hot = puct(game, 50, prior=centre_first, value=lambda g: 0.0)
+    assert one_hot.visits[4] == 50  # zero prior, zero value: the other moves are never tried
+    calls = []
+    puct(game, 30, value=lambda g: calls.append(g) or 0.0)
+    assert len(calls) == 31  # the root, then one new position per simulation (none finished yet)
+
+
+def test_dirichlet_noise() -> None:
+    # A value function instead of playouts, so that the noise is the only randomness.
+    game, zero = Hexapawn(4), lambda g: 0.0
+    plain = puct(game, 100, value=zero)
+    assert puct(game, 100, value=zero, dirichlet_alpha=0.3, dirichlet_epsilon=0.0).visits == plain.visits
+    noisy = [puct(game, 100, value=zero, dirichlet_alpha=0.3, dirichlet_epsilon=1.0, rng=s).visits for s in range(3)]
+    assert any(v != plain.visits for v in noisy)
+    assert noisy[0] == puct(game, 100, value=zero, dirichlet_alpha=0.3, dirichlet_epsilon=1.0, rng=0).visits
+
+
+def test_bad_input() -> None:
+    game = TicTacToe()
+    with pytest.raises(ValueError, match="simulations"):
+        uct(game, 0)
+    with pytest.raises(ValueError, match="simulations"):
+        puct(game, 1.5)
+    with pytest.raises(ValueError, match="c must"):
+        uct(game, 10, c=-1)
+    with pytest.raises(ValueError, match="c_init"):
+        puct(game, 10, c_init=-0.1)
+    with pytest.raises(ValueError, match="c_base"):
+        puct(game, 10, c_base=0)
+    with pytest.raises(ValueError, match="dirichlet_alpha"):
+        puct(game, 10, dirichlet_alpha=0)
+    with pytest.raises(ValueError, match="dirichlet_epsilon"):
+        puct(game, 10, dirichlet_alpha=0.3, dirichlet_epsilon=1.5)
+    with pytest.raises(ValueError, match="rng"):
+        uct(game, 10, rng=-1)
+    with pytest.raises(ValueError, match="prior"):
+        puct(game, 10, prior=lambda g: [1.0, 2.0])
+    with pytest.raises(ValueError, match="game is over"):
+        puct(TicTacToe("XXXOO...."), 10)

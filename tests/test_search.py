@@ -1,0 +1,100 @@
+"""Tests for dltheory.search: alpha-beta against minimax, the Knuth-Moore count, solved games."""
+
+from __future__ import annotations
+
+import itertools
+
+import pytest
+
+from dltheory.games import Chess, Hexapawn, RandomTree, TicTacToe
+from dltheory.search import alphabeta, minimal_tree_leaves, minimax, perft, solve
+
+
+@pytest.mark.parametrize(("branching", "depth"), [(2, 6), (3, 5), (4, 4), (5, 3), (7, 2), (1, 4)])
+def test_alphabeta_equals_minimax_on_random_trees(branching: int, depth: int) -> None:
+    # Best moves are unique by construction, so the move must agree too.
+    for seed in range(20):
+        tree = RandomTree(branching, depth, seed=seed)
+        full, pruned = minimax(tree), alphabeta(tree)
+        assert pruned.value == full.value == tree.value
+        assert pruned.move == full.move
+        assert pruned.leaves <= full.leaves == branching**depth
+        assert full.nodes == sum(branching**k for k in range(depth + 1))
+
+
+@pytest.mark.parametrize(("branching", "depth"), list(itertools.product(range(1, 6), range(0, 7))))
+def test_knuth_moore_minimal_tree_is_exact(branching: int, depth: int) -> None:
+    # Knuth & Moore (1975): perfect ordering gives exactly b^ceil(d/2) + b^floor(d/2) - 1 leaves;
+    # worst-first ordering of a tree whose values lie inside their windows prunes nothing.
+    if branching**depth > 20_000:
+        pytest.skip("too large for a unit test")
+    best = alphabeta(RandomTree(branching, depth, seed=depth, ordering="best_first"))
+    worst = alphabeta(RandomTree(branching, depth, seed=depth, ordering="worst_first"))
+    assert best.leaves == minimal_tree_leaves(branching, depth)
+    assert worst.leaves == branching**depth
+    assert best.value == worst.value
+
+
+def test_random_ordering_lies_between() -> None:
+    counts = [alphabeta(RandomTree(4, 6, seed=s)).leaves for s in range(5)]
+    assert all(minimal_tree_leaves(4, 6) < c < 4**6 for c in counts)
+
+
+def test_minimal_tree_formula_values() -> None:
+    assert minimal_tree_leaves(2, 0) == 1
+    assert minimal_tree_leaves(10, 2) == 19
+    assert minimal_tree_leaves(10, 3) == 109
+    assert minimal_tree_leaves(1, 9) == 1
+
+
+def test_depth_limited_search_agrees_on_real_games() -> None:
+    positions = [Hexapawn(4), Hexapawn(4).play("b1b2"), TicTacToe("X...O...."), TicTacToe()]
+    for game, depth in itertools.product(positions, (1, 2, 3)):
+        full, pruned = minimax(game, depth), alphabeta(game, depth)
+        assert (pruned.value, pruned.move) == (full.value, full.move)
+        assert pruned.nodes <= full.nodes
+
+
+def test_depth_limited_chess_agrees() -> None:
+    game = Chess("r1bqkb1r/pppp1ppp/2n2n2/4p2Q/2B1P3/8/PPPP1PPP/RNB1K1NR w KQkq - 4 4")
+    full, pruned = minimax(game, 2), alphabeta(game, 2)
+    assert pruned.value == full.value == 1.0  # Qxf7 is mate
+    assert pruned.move == full.move
+    assert str(full.move) == "h5f7"
+    assert pruned.nodes < full.nodes
+
+
+def test_solved_games() -> None:
+    # Gardner (1962): the second player wins 3x3 Hexapawn.
+    assert minimax(Hexapawn(3)).value == -1
+    hexapawn = solve(Hexapawn(3))
+    assert hexapawn[Hexapawn(3).key()] == -1
+    # Tic-tac-toe is a draw, and it has 5,478 reachable positions.
+    tictactoe = solve(TicTacToe())
+    assert tictactoe[TicTacToe().key()] == 0 == alphabeta(TicTacToe()).value
+    assert len(tictactoe) == 5478
+    # The table agrees with a fresh search from positions inside the game.
+    for game in (Hexapawn(3).play("a1a2"), TicTacToe("X...O...X")):
+        assert solve(game)[game.key()] == alphabeta(game).value
+
+
+def test_depth_zero_evaluates_the_root() -> None:
+    result = alphabeta(Hexapawn(3), depth=0)
+    assert (result.nodes, result.leaves, result.move) == (1, 1, None)
+    assert result.value == Hexapawn(3).evaluate()
+
+
+def test_bad_input() -> None:
+    for search in (minimax, alphabeta):
+        with pytest.raises(ValueError, match="depth"):
+            search(TicTacToe(), depth=-1)
+        with pytest.raises(ValueError, match="depth"):
+            search(TicTacToe(), depth=1.5)
+    with pytest.raises(ValueError, match="depth"):
+        perft(TicTacToe(), -1)
+    with pytest.raises(ValueError, match="depth"):
+        perft(TicTacToe(), None)
+    with pytest.raises(ValueError, match="branching"):
+        minimal_tree_leaves(0, 3)
+    with pytest.raises(ValueError, match="depth"):
+        minimal_tree_leaves(2, -1)
