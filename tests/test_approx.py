@@ -9,7 +9,14 @@ import torch
 from torch import nn
 
 from dltheory.approx import (
+    Power,
+    YarotskyPolynomial,
     count_linear_pieces,
+    fit_relu_net,
+    mean_abs_error,
+    polynomial_error_bound,
+    random_feature_net,
+    sawtooth_l1_lower_bound,
     grid_piece_count,
     hidden_widths,
     interpolation_error_bound,
@@ -270,3 +277,103 @@ def test_other_bad_inputs() -> None:
         sup_error(sawtooth_net(1), torch.sin, 0.0, 1.0, points=1)
     with pytest.raises(ValueError, match="rtol"):
         linear_pieces(sawtooth_net(1), 0.0, 1.0, rtol=-1.0)
+
+
+# ---------------------------------------------------------------- helpers of the chapter's notebooks
+
+
+def test_power_features_give_exactly_the_best_polynomial() -> None:
+    # A network with activation u^3 is a cubic, and with >= 4 generic units it spans all cubics, so its
+    # least-squares fit is the least-squares cubic: equal up to the round-off of the two solvers.
+    x = torch.linspace(-1, 1, 401, dtype=F64)
+    y = torch.sin(3 * x)
+    net = random_feature_net(x, y, 12, Power(3), seed=1)
+    with torch.no_grad():
+        fitted = net(x[:, None]).squeeze(-1)
+    vander = torch.stack([x**j for j in range(4)], dim=1)
+    cubic = vander @ torch.linalg.lstsq(vander, y[:, None]).solution.squeeze(-1)
+    assert torch.allclose(fitted, cubic, atol=1e-9)
+
+
+def test_relu_features_interpolate_better_with_width() -> None:
+    x = torch.linspace(0, 1, 501, dtype=F64)
+    y = torch.cos(5 * x)
+    errors = [sup_error(random_feature_net(x, y, n, nn.ReLU(), seed=0), lambda t: torch.cos(5 * t), 0.0, 1.0, 501)
+              for n in (8, 64)]
+    assert errors[1] < errors[0] / 10  # pieces ~ n, error ~ n^-2: a factor ~64 expected, 10 is safe
+
+
+def test_random_feature_net_rejects_bad_inputs() -> None:
+    x = torch.linspace(0, 1, 10, dtype=F64)
+    with pytest.raises(ValueError, match="width"):
+        random_feature_net(x, x, 0, nn.ReLU())
+    with pytest.raises(ValueError, match="scale"):
+        random_feature_net(x, x, 3, nn.ReLU(), scale=-1.0)
+    with pytest.raises(TypeError, match="activation"):
+        random_feature_net(x, x, 3, torch.relu)  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match="x and y"):
+        random_feature_net(x, x[:5], 3, nn.ReLU())
+    with pytest.raises(ValueError, match="p must"):
+        Power(0)
+
+
+def test_mean_abs_error_of_a_constant_against_the_identity() -> None:
+    net = interpolation_net(torch.tensor([0.0, 1.0], dtype=F64), torch.tensor([0.5, 0.5], dtype=F64))
+    # mean of |0.5 - x| on a symmetric grid of 2^10 + 1 points: exactly 1/4 + 1/(4N) (grid bias).
+    n = 2**10 + 1
+    assert mean_abs_error(net, lambda x: x, 0.0, 1.0, n) == pytest.approx(0.25 + 0.25 / n, rel=1e-12)
+    with pytest.raises(ValueError, match="points"):
+        mean_abs_error(net, lambda x: x, 0.0, 1.0, 1)
+
+
+def test_sawtooth_l1_bound_is_met_by_the_best_constant_and_never_beaten() -> None:
+    # The constant 1/2 (one piece) has L1 error exactly 1/4 against every sawtooth: the bound is tight there.
+    half = interpolation_net(torch.tensor([0.0, 1.0], dtype=F64), torch.tensor([0.5, 0.5], dtype=F64))
+    for k in (1, 3, 5):
+        saw = sawtooth_net(k)
+        error = mean_abs_error(half, lambda x: saw(x[:, None]).squeeze(-1), 0.0, 1.0, 2**14 + 1)
+        assert error == pytest.approx(sawtooth_l1_lower_bound(k, 1), abs=1e-4)  # grid bias O(2^k / N)
+    # the sawtooth itself has 2^k pieces and error 0; the bound must allow it
+    assert sawtooth_l1_lower_bound(4, 16) == 0.0
+    assert sawtooth_l1_lower_bound(6, 13) == pytest.approx((1 - 12 / 32) / 4)
+    with pytest.raises(ValueError, match="pieces"):
+        sawtooth_l1_lower_bound(3, 0)
+    with pytest.raises(ValueError, match="k must"):
+        sawtooth_l1_lower_bound(0, 3)
+
+
+@pytest.mark.parametrize("m", [1, 3, 6])
+def test_yarotsky_polynomial_meets_its_bound(m: int) -> None:
+    coefficients = [0.5, -1.0, 2.0, -3.0, 1.5]
+    net = YarotskyPolynomial(coefficients, m)
+    error = sup_error(net, lambda x: sum(c * x**j for j, c in enumerate(coefficients)), 0.0, 1.0)
+    assert error <= polynomial_error_bound(coefficients, m)
+    assert error > polynomial_error_bound(coefficients, m) / 20  # the bound is not vacuous: within 20x
+
+
+def test_yarotsky_polynomial_of_degree_two_is_the_square_net_exactly() -> None:
+    x = dyadic_grid(8)[:, None]
+    with torch.no_grad():
+        assert torch.equal(YarotskyPolynomial([0.0, 0.0, 1.0], 4)(x)[:, 0] >= 0, torch.ones(257, dtype=torch.bool))
+    assert polynomial_error_bound([1.0, 2.0], 3) == 0.0  # affine: exact
+    assert polynomial_error_bound([0.0, 0.0, 0.0, -2.0], 2) == 2 * 2 * 2.0**-5
+    with pytest.raises(ValueError, match="coefficients"):
+        YarotskyPolynomial([], 2)
+    with pytest.raises(ValueError, match="m must"):
+        polynomial_error_bound([1.0], 0)
+
+
+def test_fit_relu_net_reduces_the_loss() -> None:
+    x = torch.linspace(0, 1, 64, dtype=F64)
+    y = torch.abs(x - 0.3)
+    net0 = random_relu_net([8, 8], seed=2)
+    net = fit_relu_net(x, y, [8, 8], steps=300, seed=2)
+    with torch.no_grad():
+        before = ((net0(x[:, None]).squeeze(-1) - y) ** 2).mean()
+        after = ((net(x[:, None]).squeeze(-1) - y) ** 2).mean()
+    assert after < before / 10
+    assert hidden_widths(net) == [8, 8]
+    with pytest.raises(ValueError, match="lr"):
+        fit_relu_net(x, y, [4], lr=0.0)
+    with pytest.raises(ValueError, match="x and y"):
+        fit_relu_net(x[:, None], y, [4])

@@ -93,11 +93,79 @@ def interpolation_net(knots: torch.Tensor, values: torch.Tensor) -> nn.Sequentia
     ).to(knots.device)
 
 
+class Power(nn.Module):
+    """The activation u -> u^p: with it a one-hidden-layer network is a polynomial of degree at most p.
+
+    Chapter 3, Sec. "Universal approximation": the activation that Leshno et al. (1993) exclude.
+    """
+
+    def __init__(self, p: int) -> None:
+        super().__init__()
+        self.p = _check_integer("p", p, 1)
+
+    def forward(self, u: torch.Tensor) -> torch.Tensor:
+        """u ** p, elementwise."""
+        return u**self.p
+
+
+def random_feature_net(
+    x: torch.Tensor, y: torch.Tensor, width: int, activation: nn.Module, scale: float = 1.0, seed: int = 0
+) -> nn.Sequential:
+    """A one-hidden-layer network with a random frozen first layer and the output layer fitted to (x, y) by least squares.
+
+    Chapter 3, Sec. "Universal approximation". Unit k computes activation(w_k (x - xi_k)) with
+    w_k ~ N(0, scale^2) and centre xi_k uniform on [min x, max x] (bias -w_k xi_k), drawn from a
+    generator seeded by `seed`; the output weights and bias minimise the squared error on the data
+    (minimum-norm solution through the pseudo-inverse, so rank-deficient features such as those of
+    `Power` are fine). Float64, on the device of x.
+
+    Args:
+        x: inputs, shape (N,).
+        y: targets, shape (N,).
+        width: hidden units, >= 1.
+        activation: an elementwise nn.Module, such as nn.ReLU(), nn.Tanh() or Power(3).
+        scale: the standard deviation of the first-layer weights, > 0.
+        seed: seeds the first layer.
+
+    Raises:
+        ValueError: if x and y are not 1-D of the same length with two distinct values, or width, scale
+            or seed is invalid.
+        TypeError: if activation is not an nn.Module.
+    """
+    if x.ndim != 1 or y.shape != x.shape or not float(x.max()) > float(x.min()):
+        raise ValueError(f"x and y must be 1-D of the same length with two distinct x, got {tuple(x.shape)} "
+                         f"and {tuple(y.shape)}")
+    width = _check_integer("width", width, 1)
+    seed = _check_integer("seed", seed, 0)
+    if not isinstance(activation, nn.Module):
+        raise TypeError(f"activation must be an nn.Module, got {type(activation).__name__}")
+    if isinstance(scale, bool) or not isinstance(scale, Real) or not (scale > 0 and math.isfinite(scale)):
+        raise ValueError(f"scale must be a positive finite number, got {scale!r}")
+    generator = torch.Generator().manual_seed(seed)
+    weights = scale * torch.randn(width, 1, generator=generator, dtype=DTYPE)
+    centres = float(x.min()) + (float(x.max()) - float(x.min())) * torch.rand(width, generator=generator, dtype=DTYPE)
+    first = nn.Linear(1, width, dtype=DTYPE)
+    with torch.no_grad():
+        first.weight.copy_(weights)
+        first.bias.copy_(-weights[:, 0] * centres)
+    first = first.to(x.device)
+    inputs = x.to(DTYPE)[:, None]
+    with torch.no_grad():
+        features = activation(first(inputs))
+        design = torch.cat([features, torch.ones_like(inputs)], dim=1)
+        solution = torch.linalg.pinv(design) @ y.to(DTYPE)
+    last = nn.Linear(width, 1, dtype=DTYPE).to(x.device)
+    with torch.no_grad():
+        last.weight.copy_(solution[:-1][None, :])
+        last.bias.copy_(solution[-1:])
+    return nn.Sequential(first, activation, last)
+
+
 def interpolation_error_bound(h: float, second_derivative_sup: float) -> float:
-    """The sup error h^2 M / 8 of piecewise-linear interpolation with spacing h when |f''| <= M.
+    """The sup error h^2 M / 8 of piecewise-linear interpolation with spacing h when ``abs(f'') <= M``.
 
     Chapter 3, Sec. "Universal approximation", eq. `eq-interp-error`. On one interval [t, t + h]
-    the error f - p vanishes at both ends, so |f - p| <= M (x - t)(t + h - x) / 2 <= M h^2 / 8;
+    the error f - p vanishes at both ends, so ``abs(f - p) <= M (x - t)(t + h - x) / 2 <= M h^2 / 8``;
     equality holds for f = x^2 at the midpoints. With n equal pieces on [a, b], h = (b - a) / n.
 
     Raises:
@@ -112,7 +180,7 @@ def interpolation_error_bound(h: float, second_derivative_sup: float) -> float:
 def sup_error(
     net: nn.Module, target: Callable[[torch.Tensor], torch.Tensor], a: float, b: float, points: int = 2**16 + 1
 ) -> float:
-    """max |net(x) - target(x)| over `points` equally spaced x in [a, b], both ends included.
+    """``max abs(net(x) - target(x))`` over `points` equally spaced x in [a, b], both ends included.
 
     Chapter 3, Sec. "Universal approximation": how every sup error in the chapter is measured.
     A grid of 2^j + 1 points on [0, 1] contains every dyadic point i / 2^j exactly, so the maxima
@@ -134,6 +202,27 @@ def sup_error(
     with torch.no_grad():
         error = net(x[:, None]).squeeze(-1) - target(x)
     return float(error.abs().max())
+
+
+def mean_abs_error(
+    net: nn.Module, target: Callable[[torch.Tensor], torch.Tensor], a: float, b: float, points: int = 2**16 + 1
+) -> float:
+    """The mean of ``abs(net(x) - target(x))`` over `points` equally spaced x in [a, b]: the L1 error per unit length.
+
+    Chapter 3, Sec. "Depth separation": the error that eq. `eq-sawtooth-l1` bounds from below. On a grid
+    of N points the mean differs from the integral (divided by b - a) by O(L / N) for an error with
+    Lipschitz constant L. Arguments and errors as in `sup_error`.
+
+    Raises:
+        ValueError: if a >= b or points < 2.
+    """
+    a, b = _check_interval(a, b)
+    points = _check_integer("points", points, 2)
+    reference = next(net.parameters(), torch.empty(0, dtype=DTYPE))
+    x = torch.linspace(a, b, points, dtype=reference.dtype, device=reference.device)
+    with torch.no_grad():
+        error = net(x[:, None]).squeeze(-1) - target(x)
+    return float(error.abs().mean())
 
 
 # ---------------------------------------------------------------- Sec. "Depth separation"
@@ -175,6 +264,32 @@ def sawtooth_net(k: int) -> nn.Sequential:
     return _network([first] + [middle] * (k - 1) + [last])
 
 
+def sawtooth_l1_lower_bound(k: int, pieces: int) -> float:
+    """(1 - (pieces - 1) / 2^{k-1}) / 4, clipped at 0: the least L1 error on [0, 1] of a function with `pieces` affine pieces against the sawtooth.
+
+    Chapter 3, Sec. "Depth separation", eq. `eq-sawtooth-l1` (the counting argument of Telgarsky 2015).
+    The k-fold tent map has 2^{k-1} teeth of width 2^{1-k} and height 1. On a tooth that contains no
+    breakpoint of f, f is affine, and no affine function comes closer than width / 4 in L1 to a tent
+    (the best is the constant 1/2, by symmetry and convexity). A function with P pieces has P - 1
+    breakpoints, each inside at most one tooth, so at least 2^{k-1} - (P - 1) teeth each add 2^{1-k} / 4.
+
+    Args:
+        k: the number of tent maps composed, >= 1.
+        pieces: the number P of affine pieces of the approximating function on [0, 1], >= 1.
+
+    Raises:
+        ValueError: if k or pieces is not a positive integer.
+
+    Example:
+        >>> sawtooth_l1_lower_bound(6, 13)  # a width-12 one-hidden-layer net against 64 pieces
+        0.15625
+    """
+    k = _check_integer("k", k, 1)
+    pieces = _check_integer("pieces", pieces, 1)
+    untouched = max(2 ** (k - 1) - (pieces - 1), 0)
+    return untouched * 2.0 ** (1 - k) / 4
+
+
 # ---------------------------------------------------------------- Sec. "Yarotsky's construction"
 
 
@@ -206,7 +321,7 @@ def yarotsky_square_net(m: int) -> nn.Sequential:
     Chapter 3, Sec. "Yarotsky's construction", eq. `eq-yarotsky-square` (Yarotsky 2017), with g_s the
     s-fold tent map (eq. `eq-tent-map`). f_m is the piecewise-linear interpolant of x^2 at the
     2^m + 1 points i / 2^m, so by eq. `eq-interp-error` (M = 2, h = 2^{-m}) its error is
-    sup_{[0,1]} |f_m(x) - x^2| = 2^{-2m-2} (eq. `eq-square-error`), reached at the midpoints
+    ``sup_{[0,1]} abs(f_m(x) - x^2) = 2^{-2m-2}`` (eq. `eq-square-error`), reached at the midpoints
     (2i + 1) / 2^{m+1}: each extra layer divides the error by 4. Also f_m >= x^2 on [0, 1].
 
     The network has m hidden layers of width 4 (in the first, the sum unit is still 0). Each holds
@@ -234,7 +349,7 @@ def product_net(m: int) -> nn.Sequential:
 
     Error (eq. `eq-product-error`): each f_m(u) - u^2 = e(u) lies in [0, 2^{-2m-2}], so the
     error 2 e((x+y)/2) - e(x)/2 - e(y)/2 lies in [-2^{-2m-2}, 2^{-2m-1}], and
-    sup_{[0,1]^2} |product(x, y) - xy| = 2^{-2m-1}. The upper end is reached where (x + y)/2 is a
+    ``sup_{[0,1]^2} abs(product(x, y) - xy) = 2^{-2m-1}``. The upper end is reached where (x + y)/2 is a
     midpoint of the grid i / 2^m and x, y are grid points (e.g. x = 0, y = 2^{-m}).
 
     The network takes input of shape (N, 2) and has m hidden layers of width 12. Float64, weights exact.
@@ -254,6 +369,62 @@ def product_net(m: int) -> nn.Sequential:
     combine = torch.tensor([[2.0, -0.5, -0.5]], dtype=DTYPE)
     layers.append(((combine @ torch.tensor(last_weight, dtype=DTYPE)).tolist(), [0.0]))
     return _network(layers)
+
+
+def _check_coefficients(coefficients: Sequence[float]) -> list[float]:
+    if isinstance(coefficients, (str, bytes)) or not isinstance(coefficients, Sequence) or len(coefficients) == 0:
+        raise ValueError(f"coefficients must be a non-empty sequence of numbers, got {coefficients!r}")
+    values = []
+    for c in coefficients:
+        if isinstance(c, bool) or not isinstance(c, Real) or not math.isfinite(c):
+            raise ValueError(f"coefficients must be finite numbers, got {c!r}")
+        values.append(float(c))
+    return values
+
+
+class YarotskyPolynomial(nn.Module):
+    """A ReLU network approximating the polynomial sum_j c_j x^j on [0, 1], built from `product_net(m)`.
+
+    Chapter 3, Sec. "Yarotsky's construction", eq. `eq-polynomial-error`. The powers are made one at a
+    time: p_1 = x and p_{j+1} = clamp(product(x, p_j)), with clamp(u) = ReLU(u) - ReLU(u - 1) keeping
+    the next product's inputs in [0, 1]. Every stage is a ReLU network (x is carried beside it, since
+    ReLU(x) = x on [0, 1]), so the whole is one, of depth about (degree - 1)(m + 1). Float64.
+
+    Attributes:
+        coefficients: c_0, ..., c_D, lowest degree first.
+        product: the shared `product_net(m)`.
+    """
+
+    def __init__(self, coefficients: Sequence[float], m: int) -> None:
+        super().__init__()
+        self.coefficients = _check_coefficients(coefficients)
+        self.product = product_net(_check_integer("m", m, 1))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """The approximation at x of shape (N, 1), returned with shape (N, 1)."""
+        power, out = x, self.coefficients[0] + 0 * x
+        for j, c in enumerate(self.coefficients[1:], start=1):
+            if j > 1:
+                power = torch.relu(self.product(torch.cat([x, power], dim=1)))
+                power = power - torch.relu(power - 1)
+            out = out + c * power
+        return out
+
+
+def polynomial_error_bound(coefficients: Sequence[float], m: int) -> float:
+    """sum_j ``abs(c_j)`` (j - 1) 2^{-2m-1}: the sup error on [0, 1] of `YarotskyPolynomial(coefficients, m)`.
+
+    Chapter 3, Sec. "Yarotsky's construction", eq. `eq-polynomial-error`. With e_j the error of p_j,
+    ``abs(product(x, p_j) - x^{j+1}) <= abs(product(x, p_j) - x p_j) + x abs(p_j - x^j)``, so
+    e_{j+1} <= 2^{-2m-1} + e_j (eq. `eq-product-error`; clamping to [0, 1] cannot increase the error
+    since x^{j+1} lies there), and e_1 = 0 gives e_j <= (j - 1) 2^{-2m-1}.
+
+    Raises:
+        ValueError: if coefficients is empty or not finite numbers, or m is not an integer >= 1.
+    """
+    values = _check_coefficients(coefficients)
+    m = _check_integer("m", m, 1)
+    return sum(abs(c) * max(j - 1, 0) for j, c in enumerate(values)) * 2.0 ** (-2 * m - 1)
 
 
 # ---------------------------------------------------------------- Sec. "Linear regions"
@@ -322,7 +493,7 @@ def linear_pieces(net: nn.Module, a: float, b: float, rtol: float = 1e-9) -> Lin
     interval, each unit's value as an affine function slope * x + offset of the input. A Linear layer
     maps these exactly; at a ReLU, a unit whose pre-activation crosses zero strictly inside an
     interval splits it at the root -offset/slope. After the last layer, neighbouring intervals whose
-    slopes agree to `rtol` times the largest |slope| are merged (the network is continuous, so equal
+    slopes agree to `rtol` times the largest ``abs(slope)`` are merged (the network is continuous, so equal
     slopes mean equal maps): what is counted are true pieces, not candidate breakpoints where a unit
     switches without changing the output. All arithmetic is float64 on the device of the network.
     The cost is O(pieces x width) per layer, with no sampling.
@@ -386,7 +557,7 @@ def grid_piece_count(net: nn.Module, a: float, b: float, points: int, rtol: floa
 
     Chapter 3, Sec. "Linear regions": the sampling method that `count_linear_pieces` replaces. The
     slopes of the points - 1 grid cells are compared; a run of two or more neighbouring cells with
-    the same slope (to `rtol` times the largest |slope|) is one piece. A cell that contains a
+    the same slope (to `rtol` times the largest ``abs(slope)``) is one piece. A cell that contains a
     breakpoint has a mixed slope and belongs to no run, so a piece shorter than about two cells is
     missed: the count is exact only once the grid is fine enough. Evaluated in chunks of 2^16 points.
 
@@ -476,3 +647,39 @@ def random_relu_net(widths: Sequence[int], seed: int = 0) -> nn.Sequential:
         bias = torch.randn(fan_out, generator=generator, dtype=DTYPE) / math.sqrt(fan_in)
         layers.append((weight.tolist(), bias.tolist()))
     return _network(layers)
+
+
+def fit_relu_net(
+    x: torch.Tensor, y: torch.Tensor, widths: Sequence[int], steps: int = 2000, lr: float = 1e-2, seed: int = 0
+) -> nn.Sequential:
+    """A one-input ReLU network with hidden widths `widths`, started at `random_relu_net(widths, seed)` and fitted
+    to (x, y) by full-batch Adam on the mean squared error.
+
+    Chapter 3, Secs. "Linear regions" and "Depth separation": the trained networks whose pieces and
+    errors are compared with the hand-built ones. Float64, on the device of x.
+
+    Args:
+        x: inputs, shape (N,).
+        y: targets, shape (N,).
+        widths: hidden-layer widths, each >= 1.
+        steps: Adam steps, >= 1.
+        lr: Adam learning rate, > 0.
+        seed: seeds the initialisation.
+
+    Raises:
+        ValueError: if x and y are not 1-D of the same length, or widths, steps, lr or seed is invalid.
+    """
+    if x.ndim != 1 or y.shape != x.shape:
+        raise ValueError(f"x and y must be 1-D of the same length, got {tuple(x.shape)} and {tuple(y.shape)}")
+    steps = _check_integer("steps", steps, 1)
+    if isinstance(lr, bool) or not isinstance(lr, Real) or not (lr > 0 and math.isfinite(lr)):
+        raise ValueError(f"lr must be a positive finite number, got {lr!r}")
+    net = random_relu_net(widths, seed=seed).to(x.device)
+    inputs, targets = x.to(DTYPE)[:, None], y.to(DTYPE)[:, None]
+    optimizer = torch.optim.Adam(net.parameters(), lr=lr)
+    for _ in range(steps):
+        optimizer.zero_grad()
+        loss = ((net(inputs) - targets) ** 2).mean()
+        loss.backward()
+        optimizer.step()
+    return net

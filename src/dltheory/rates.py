@@ -1,7 +1,7 @@
 """Approximation rates in d dimensions: Barron's dimension-free rate for shallow networks.
 
-Chapter 3, Sec. "Rates and dimension". A function with finite Barron norm C_f = ∫ |ω| |f̂(ω)| dω is
-approximated on the ball of radius r, in L2 of any probability measure there, by a one-hidden-layer
+Chapter 3, Sec. "Rates and dimension". A function with finite Barron norm ``C_f = ∫ ||ω|| abs(f̂(ω)) dω``
+is approximated on the ball of radius r, in L2 of any probability measure there, by a one-hidden-layer
 network of n sigmoidal units with error at most 2 r C_f / sqrt(n), whatever d is (Barron 1993).
 This module makes such targets, states the bound for ReLU widths, samples the ball, fits shallow
 ReLU networks, and measures the rate as a log-log slope.
@@ -55,9 +55,9 @@ class BarronTarget:
 
     @property
     def barron_norm(self) -> float:
-        """sum_k |a_k| |ω_k|, an upper bound on C_f = ∫ |ω| |f̂(ω)| dω (equal when the ±ω_k are distinct).
+        """``sum_k abs(a_k) ||ω_k||``, an upper bound on ``C_f = ∫ ||ω|| abs(f̂(ω)) dω`` (equal when the ±ω_k are distinct).
 
-        Each term a cos(ω · x + φ) puts Fourier mass |a|/2 at ω and at -ω (Barron 1993, eq. `eq-barron-norm`).
+        Each term a cos(ω · x + φ) puts Fourier mass ``abs(a)/2`` at ω and at -ω (Barron 1993, eq. `eq-barron-norm`).
         """
         return float((self.amplitudes.abs() * torch.linalg.vector_norm(self.frequencies, dim=1)).sum())
 
@@ -75,8 +75,8 @@ def barron_target(d: int, terms: int = 8, seed: int = 0) -> BarronTarget:
     """A random `BarronTarget` in d dimensions whose Barron norm does not grow with d.
 
     Chapter 3, Sec. "Rates and dimension", eq. `eq-barron-norm`. The frequencies are Gaussian with
-    covariance (4/d) I, so |ω_k| ≈ 2 in every dimension; the phases are uniform on [0, 2π) and the
-    amplitudes are ±1/terms, so |f| <= 1 and the Barron norm is about 2 for any d. Drawn from a
+    covariance (4/d) I, so ``||ω_k|| ≈ 2`` in every dimension; the phases are uniform on [0, 2π) and the
+    amplitudes are ±1/terms, so ``abs(f) <= 1`` and the Barron norm is about 2 for any d. Drawn from a
     generator seeded by `seed`; the global random state is not touched.
 
     Raises:

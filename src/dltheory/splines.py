@@ -3,9 +3,9 @@
 Chapter 3, Sec. "Random features and splines". A one-input network whose first layer is random
 and frozen, trained only in its output layer with a ridge penalty, converges as its width n grows
 to a cubic smoothing spline (Heiss, Teichmann and Wutte 2019). In general the limit penalises
-∫ f''(x)^2 / g(x) dx with the weight g(x) = p(x) E[v^2 | kink at x], where p is the density of the
+∫ f''(x)^2 / g(x) dx with the weight g(x) = p(x) ``E[v^2 given a kink at x]``, where p is the density of the
 kink positions -b/v of the units ReLU(v x + b). Here the kinks are uniform on the data interval
-[x_min, x_max] and |v| = 1, so g is constant there, and the limit is the ordinary (unweighted)
+[x_min, x_max] and ``abs(v) = 1``, so g is constant there, and the limit is the ordinary (unweighted)
 natural cubic smoothing spline that `scipy.interpolate.make_smoothing_spline` computes, with the
 explicit λ of `spline_lambda`. The derivation is in the docstring of `smoothing_spline_reference`.
 """
@@ -13,12 +13,13 @@ explicit λ of `spline_lambda`. The derivation is in the docstring of `smoothing
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 from numbers import Integral, Real
 
 import numpy as np
 import torch
-from scipy.interpolate import BSpline, make_smoothing_spline
+from scipy.interpolate import make_smoothing_spline
 
 DTYPE = torch.float64
 _CHUNK = 2**14  # units per block when forming features, to bound memory at 8 * N * _CHUNK bytes
@@ -98,8 +99,10 @@ def _features(x: torch.Tensor, kinks: torch.Tensor, signs: torch.Tensor) -> torc
 def random_feature_ridge(x: torch.Tensor, y: torch.Tensor, width: int, ridge: float, seed: int = 0) -> RandomFeatureFit:
     """Fit the output layer of n = `width` random ReLU units by ridge regression, in closed form.
 
-    Chapter 3, Sec. "Random features and splines", eq. `eq-rf-ridge`: minimise over w and (c_0, c_1)
+    Chapter 3, Sec. "Random features and splines", eq. `eq-rf-ridge`: minimise over w and (c_0, c_1)::
+
         sum_i (f(x_i) - y_i)^2 + ridge * sum_k w_k^2,
+
     with f as in `RandomFeatureFit`, kinks xi_k uniform on [min x, max x] and signs s_k = ±1 with
     equal probability (both frozen, drawn from a generator seeded by `seed`). Only the output weights
     w_k are penalised; the affine part c_0 + c_1 x is free, like the null space of the spline penalty.
@@ -151,7 +154,7 @@ def spline_lambda(ridge: float, width: int, length: float) -> float:
     """The smoothing-spline λ that ridge regression on `width` random units converges to: ridge * length / width.
 
     Chapter 3, Sec. "Random features and splines", eq. `eq-spline-lambda`, for the features of
-    `random_feature_ridge` (kinks uniform on an interval of this length, |v| = 1). See
+    `random_feature_ridge` (kinks uniform on an interval of this length, ``abs(v) = 1``). See
     `smoothing_spline_reference` for the derivation.
 
     Raises:
@@ -168,11 +171,12 @@ class SmoothingSpline:
     """A natural cubic smoothing spline, computed by scipy, and the λ it was computed with.
 
     Attributes:
-        spline: the scipy BSpline; used only on [min x, max x] of its data.
+        spline: the spline as computed by scipy (a ``scipy.interpolate.BSpline``), a callable on
+            arrays; used only on [min x, max x] of its data.
         lam: the λ of the penalty λ ∫ f''^2.
     """
 
-    spline: BSpline
+    spline: Callable[[np.ndarray], np.ndarray]
     lam: float
 
     def __call__(self, x: torch.Tensor) -> torch.Tensor:
@@ -184,8 +188,10 @@ class SmoothingSpline:
 def smoothing_spline_reference(x: torch.Tensor, y: torch.Tensor, width: int, ridge: float) -> SmoothingSpline:
     """The cubic smoothing spline that `random_feature_ridge(x, y, width, ridge)` approaches as width grows.
 
-    Chapter 3, Sec. "Random features and splines", eq. `eq-spline-limit`: the minimiser of
+    Chapter 3, Sec. "Random features and splines", eq. `eq-spline-limit`: the minimiser of::
+
         sum_i (f(x_i) - y_i)^2 + λ ∫_{x_min}^{x_max} f''(u)^2 du,   λ = ridge * (x_max - x_min) / width,
+
     computed independently by `scipy.interpolate.make_smoothing_spline` (whose objective is exactly this).
 
     What is matched, and why (Heiss, Teichmann and Wutte 2019, derived here for these features).
@@ -197,8 +203,8 @@ def smoothing_spline_reference(x: torch.Tensor, y: torch.Tensor, width: int, rid
     outside [x_min, x_max] in both. In kernel terms: Φ Φ^T is a Monte Carlo estimate of n times the
     kernel of the space with norm ∫ f''^2, so the finite-n fit differs from the spline by O(n^{-1/2})
     (Monte Carlo error of the kernel), which is the rate the chapter measures. For kinks with a
-    non-uniform density p or random |v|, the same argument gives the weighted penalty ∫ f''^2 / g with
-    g = p E[v^2 | kink] of Heiss et al. (2019), which scipy does not compute; this is why the features
+    non-uniform density p or random ``abs(v)``, the same argument gives the weighted penalty ∫ f''^2 / g with
+    ``g = p E[v^2 given the kink]`` of Heiss et al. (2019), which scipy does not compute; this is why the features
     here are uniform.
 
     Args:
