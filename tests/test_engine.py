@@ -141,13 +141,16 @@ def test_budgets() -> None:
     board = chess.Board(KIWIPETE)
     assert Engine().search(board, nodes=500).nodes == 500
     start = time.perf_counter()
-    result = Engine().search(board, movetime=0.2)
-    assert time.perf_counter() - start < 0.2 + 0.3  # the clock is read every 64 nodes (~2 ms); slack for load
+    result = Engine().search(board, movetime=0.5)
+    # The clock is read every 64 nodes (~2 ms); a second of slack covers a loaded machine.
+    assert time.perf_counter() - start < 0.5 + 1.0
     assert result.depth >= 1 and board.is_legal(result.move)
     stop = threading.Event()
     threading.Timer(0.1, stop.set).start()
+    start = time.perf_counter()
     result = Engine().search(board, stop=stop)
-    assert stop.is_set() and result.depth >= 1
+    # Stopped before depth 1 finished, the engine still answers with a legal move from the partial search.
+    assert stop.is_set() and time.perf_counter() - start < 0.1 + 1.0 and board.is_legal(result.move)
     assert board.fen() == KIWIPETE  # the caller's board is untouched
 
 
