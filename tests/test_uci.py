@@ -48,7 +48,7 @@ def test_uci_session_in_a_subprocess() -> None:
         start = time.monotonic()
         lines = read_until(process, "bestmove", timeout=5)
         elapsed = time.monotonic() - start
-        assert elapsed < 0.2 + 0.3  # the budget, plus slack for a busy machine
+        assert elapsed < 0.2 + 1.0  # the budget, plus a second of slack for a loaded machine
         board = chess.Board()
         board.push_uci("e2e4")
         assert board.is_legal(chess.Move.from_uci(lines[-1].split()[1]))
@@ -114,7 +114,7 @@ def test_go_variants_and_stop() -> None:
     time.sleep(0.3)
     assert "bestmove" not in out.getvalue()  # infinite: no answer until told
     uci.handle("stop")
-    assert chess.Board().is_legal(chess.Move.from_uci(wait_for_bestmove(out, timeout=1)))
+    assert chess.Board().is_legal(chess.Move.from_uci(wait_for_bestmove(out, timeout=2)))
     uci, out = session()
     uci.handle("go nodes 300")
     wait_for_bestmove(out)
