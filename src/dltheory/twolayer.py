@@ -68,7 +68,7 @@ class TwoLayerReLU(nn.Sequential):
 
     @property
     def W(self) -> nn.Parameter:
-        """The first-layer weights, rows w_r, shape (m, d): the only trained parameter."""
+        """The first-layer weights with rows w_r, of shape (m, d), the only trained parameter."""
         return self[0].weight
 
     @property

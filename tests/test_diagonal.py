@@ -1,0 +1,83 @@
+"""Tests of dltheory.diagonal: exact identities, the two limits of the initialization scale, bad inputs."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+from scipy.optimize import linprog
+
+from dltheory.diagonal import train_diagonal
+
+
+def _sparse_problem(n: int = 20, d: int = 40) -> tuple[torch.Tensor, torch.Tensor]:
+    X = torch.randn(n, d, generator=torch.Generator().manual_seed(0), dtype=torch.float64)
+    beta = torch.zeros(d, dtype=torch.float64)
+    beta[:2] = torch.tensor([1.0, -1.0])
+    return X, X @ beta
+
+
+def test_zero_steps_start_at_beta_zero() -> None:
+    X, y = _sparse_problem()
+    run = train_diagonal(X, y, alpha=0.5, eta=0.01, steps=0)
+    assert torch.equal(run.beta, torch.zeros(40, dtype=torch.float64))
+    assert run.loss.shape == (1,) and run.loss[0].item() == pytest.approx(0.5 * float((y**2).mean()), rel=1e-15)
+
+
+def test_width_k_equals_width_one_at_scale_alpha_sqrt_k() -> None:
+    X, y = _sparse_problem()
+    wide = train_diagonal(X, y, alpha=0.1, eta=0.02, steps=200, width=4)
+    single = train_diagonal(X, y, alpha=0.2, eta=0.02, steps=200)
+    # k copies stay equal, so sum_k u_k^2 = k u^2 = (sqrt(k) u)^2: the same dynamics exactly (round-off only).
+    assert torch.allclose(wide.beta, single.beta, rtol=1e-10, atol=1e-12)
+
+
+def test_small_alpha_finds_the_minimum_l1_interpolator() -> None:
+    X, y = _sparse_problem()
+    result = linprog(np.ones(80), A_eq=np.hstack([X.numpy(), -X.numpy()]), b_eq=y.numpy(), bounds=(0, None))
+    l1 = torch.tensor(result.x[:40] - result.x[40:])
+    run = train_diagonal(X, y, alpha=1e-3, eta=0.05, steps=3000)
+    # The implicit bias tends to l1 as alpha -> 0 with an error of order alpha^2 log(1/alpha) per
+    # coordinate plus the unfitted residual (loss ~1e-5 here): 3% of ||beta||.
+    assert float((run.beta - l1).norm() / l1.norm()) < 0.03
+
+
+def test_large_alpha_finds_the_minimum_l2_interpolator() -> None:
+    X, y = _sparse_problem()
+    l2 = torch.linalg.pinv(X) @ y
+    lmax = float(torch.linalg.eigvalsh(X.T @ X / 20)[-1])
+    run = train_diagonal(X, y, alpha=10.0, eta=0.5 / (400 * lmax), steps=8000)
+    # alpha = 10 is lazy: beta moves by O(1/alpha^2) relative to the kernel solution.
+    assert float((run.beta - l2).norm() / l2.norm()) < 1e-3
+
+
+def test_sgd_is_reproducible_with_a_generator() -> None:
+    X, y = _sparse_problem()
+    first = train_diagonal(X, y, 0.3, 0.02, 100, batch_size=1, generator=torch.Generator().manual_seed(3))
+    again = train_diagonal(X, y, 0.3, 0.02, 100, batch_size=1, generator=torch.Generator().manual_seed(3))
+    other = train_diagonal(X, y, 0.3, 0.02, 100, batch_size=1, generator=torch.Generator().manual_seed(4))
+    assert torch.equal(first.beta, again.beta) and not torch.equal(first.beta, other.beta)
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "name"),
+    [
+        ({"alpha": 0.0}, "alpha"),
+        ({"eta": -1.0}, "eta"),
+        ({"steps": -1}, "steps"),
+        ({"width": 0}, "width"),
+        ({"batch_size": 21}, "batch_size"),
+        ({"y": torch.zeros(3, dtype=torch.float64)}, "y"),
+        ({"X": torch.zeros(20, dtype=torch.float64)}, "X"),
+    ],
+)
+def test_bad_inputs_name_the_parameter(kwargs: dict, name: str) -> None:
+    X, y = _sparse_problem()
+    arguments = {"X": X, "y": y, "alpha": 0.1, "eta": 0.01, "steps": 5} | kwargs
+    with pytest.raises(ValueError, match=name):
+        train_diagonal(**arguments)
+
+
+def test_integer_inputs_raise_type_error() -> None:
+    with pytest.raises(TypeError, match="X"):
+        train_diagonal(torch.zeros(2, 2, dtype=torch.int64), torch.zeros(2), 0.1, 0.1, 1)
