@@ -14,7 +14,7 @@ from collections.abc import Callable
 import torch
 import torch.nn.functional as F
 
-#: An elementwise activation: takes a tensor of preactivations, returns a tensor of the same shape.
+#: An elementwise activation, which maps a tensor of preactivations to a tensor of the same shape.
 Activation = Callable[[torch.Tensor], torch.Tensor]
 
 #: The names `get_activation` knows.

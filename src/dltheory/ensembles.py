@@ -222,3 +222,128 @@ def sample_preactivations(
     if single:
         return Ensemble(z[..., 0], second_moments[..., 0, 0], fourth_moments[..., 0])
     return Ensemble(z, second_moments, fourth_moments)
+
+
+# ----------------------------------------------------------------------------------------------
+# Real networks, for gradients and training (Chapter 2, Sec. "Criticality and phases").
+
+
+class _Elementwise(torch.nn.Module):
+    """An activation function as a torch module."""
+
+    def __init__(self, sigma: Activation) -> None:
+        super().__init__()
+        self.sigma = sigma
+
+    def forward(self, z: torch.Tensor) -> torch.Tensor:
+        return self.sigma(z)
+
+
+def random_mlp(
+    activation: str | Activation,
+    C_b: float,
+    C_W: float,
+    input_dim: int,
+    width: int,
+    depth: int,
+    generator: torch.Generator | None = None,
+) -> torch.nn.Sequential:
+    """A trainable multilayer perceptron initialised as in eq. `eq-mlp`, with one linear output.
+
+    Implements the networks of Chapter 2, Sec. "Random networks", eq. `eq-mlp`, as a
+    torch.nn.Sequential of `depth` + 2 Linear layers with the activation between them: the
+    layer-0 preactivations b + W x (fan-in `input_dim`), `depth` hidden layers of width `width`,
+    and a linear readout to one output. Every weight is drawn from N(0, C_W / fan-in) and every
+    bias from N(0, C_b), so the preactivations after l activations are those of
+    `sample_preactivations` at layer l. Unlike the sampler it forms the weights, so it can be
+    differentiated and trained.
+
+    Args:
+        activation: a name or an elementwise callable.
+        C_b: bias variance, >= 0.
+        C_W: weight variance times fan-in, >= 0.
+        input_dim: the input dimension n_0, >= 1.
+        width: the hidden width n, >= 1.
+        depth: the number of hidden layers after the first preactivations, >= 0.
+        generator: a CPU torch.Generator for reproducible weights (default: torch's global one).
+
+    Returns:
+        A float32 torch.nn.Sequential on the CPU; move it with `.to(device)`.
+
+    Raises:
+        ValueError: for an unknown activation name, negative C_b or C_W, or sizes below one.
+    """
+    sigma = get_activation(activation)
+    C_b, C_W = _number("C_b", C_b, minimum=0.0), _number("C_W", C_W, minimum=0.0)
+    input_dim, width = _count("input_dim", input_dim, 1), _count("width", width, 1)
+    depth = _count("depth", depth, 0)
+    sizes = [input_dim] + [width] * (depth + 1) + [1]
+    layers: list[torch.nn.Module] = []
+    for index, (fan_in, fan_out) in enumerate(zip(sizes[:-1], sizes[1:])):
+        linear = torch.nn.utils.skip_init(torch.nn.Linear, fan_in, fan_out)  # drawn below, not twice
+        with torch.no_grad():
+            linear.weight.copy_(torch.randn(fan_out, fan_in, generator=generator) * (C_W / fan_in) ** 0.5)
+            linear.bias.copy_(torch.randn(fan_out, generator=generator) * C_b**0.5)
+        layers += [linear] if index == 0 else [_Elementwise(sigma), linear]
+    return torch.nn.Sequential(*layers)
+
+
+def preactivation_gradients(model: torch.nn.Sequential, x: torch.Tensor) -> torch.Tensor:
+    """The mean squared gradient of the summed output with respect to each layer's preactivations.
+
+    Serves Chapter 2, Sec. "Fixed points and susceptibilities": at infinite width this squared
+    norm is multiplied by chi_perp(K) per layer going backwards (eq. `eq-chi-perp`; Schoenholz et
+    al. 2017). For a model from `random_mlp` the entries are the hidden layers l = 0..depth, each
+    averaged over neurons and inputs: (1/(n m)) sum_{i,a} (d sum_a f(x_a) / d z_i^(l)(x_a))^2.
+
+    Args:
+        model: a torch.nn.Sequential whose Linear layers produce the preactivations (as `random_mlp`).
+        x: inputs, shape (m, n_0), on the model's device.
+
+    Returns:
+        A tensor of shape (number of Linear layers - 1,), detached.
+
+    Raises:
+        ValueError: if `model` has fewer than two Linear layers or x is not two-dimensional.
+    """
+    if not isinstance(x, torch.Tensor) or x.ndim != 2:
+        raise ValueError("x must be a tensor of shape (m, n_0)")
+    preactivations = []
+    h = x
+    for module in model:
+        h = module(h)
+        if isinstance(module, torch.nn.Linear):
+            preactivations.append(h)
+    if len(preactivations) < 2:
+        raise ValueError("model must have at least two Linear layers (hidden preactivations and an output)")
+    hidden = preactivations[:-1]
+    grads = torch.autograd.grad(h.sum(), hidden)
+    return torch.stack([(g**2).mean() for g in grads]).detach()
+
+
+def tangent_kernel(model: torch.nn.Sequential, x: torch.Tensor, lambda_b: float = 1.0, lambda_W: float = 1.0) -> float:
+    """The empirical neural tangent kernel of one input for a one-output model, with per-layer learning rates.
+
+    Serves Chapter 2, Sec. "Criticality and phases", eq. `eq-ntk-recursion`: the sum over every
+    parameter of its learning rate times (d f(x) / d parameter)^2, with lambda_b for biases and
+    lambda_W / fan-in for weights (the convention of `dltheory.rgflow.ntk_recursion`).
+
+    Args:
+        model: a torch.nn.Sequential of Linear layers and activations with one output (as `random_mlp`).
+        x: one input, shape (1, n_0), with the model's dtype and device.
+        lambda_b, lambda_W: the learning rates of biases and of weights (times fan-in).
+
+    Returns:
+        Theta(x, x) as a Python float.
+
+    Raises:
+        ValueError: if x is not of shape (1, n_0) or the model does not have one output.
+    """
+    if not isinstance(x, torch.Tensor) or x.ndim != 2 or x.shape[0] != 1:
+        raise ValueError("x must be one input of shape (1, n_0)")
+    output = model(x)
+    if output.numel() != 1:
+        raise ValueError(f"model must have one output, got {output.numel()}")
+    params = [p for p in model.parameters() if p.requires_grad]
+    grads = torch.autograd.grad(output.sum(), params)
+    return sum(float((g**2).sum()) * (lambda_W / p.shape[1] if p.ndim == 2 else lambda_b) for g, p in zip(grads, params))

@@ -264,7 +264,7 @@ def kernel_recursion(
     setting at once (a sweep, or a phase diagram).
 
     Returns:
-        A float64 tensor of shape (depth + 1,) for a variance K0, (depth + 1, *batch) for a sweep, or
+        A float64 tensor of shape (depth + 1,) for a variance K0, (depth + 1, ...) with the broadcast shape of C_b and C_W appended for a sweep, or
         (depth + 1, m, m); element l is the kernel after l layers. Entries become inf (or nan off the
         diagonal) where the flow diverges.
 
@@ -375,8 +375,9 @@ def fixed_point(
     Vectorised: C_b, C_W and K0 broadcast together, so a whole phase diagram takes one call.
 
     Returns:
-        A float64 tensor of the broadcast shape: K0 where F(K0) = K0 (to 1e-12 relative; every K is
-        a fixed point of the scale-invariant class at criticality), inf where the flow diverges past
+        K* as a float64 tensor of the broadcast shape of C_b, C_W and K0. It is K0 where
+        F(K0) = K0 (to 1e-12 relative; every K is a fixed point of the scale-invariant class at
+        criticality), inf where the flow diverges past
         1e12 * K0, and 0 where it decays below 1e-12 * K0 (the K* = 0 class: tanh and sin with
         C_b = 0 and C_W <= 1).
 
@@ -464,7 +465,7 @@ def critical_point(activation: str | Activation, C_b: float = 0.0) -> Criticalit
     points (chi_par(K*) <= 1, so that the flow reaches them) count; the smallest is returned. Two
     universality classes are handled in closed form: the scale-invariant class (relu, leaky_relu,
     linear: the equation holds for every K when C_b = 0, and C_W = 1 / A_2 with
-    A_2 = (a_+^2 + a_-^2) / 2), and the K* = 0 class (sigma(0) = 0, sigma'(0) != 0, C_b = 0:
+    ``A_2 = (a_+^2 + a_-^2) / 2`` for slopes ``a_+`` and ``a_-`` on the two half-lines), and the K* = 0 class (sigma(0) = 0, sigma'(0) != 0, C_b = 0:
     C_W = 1 / sigma'(0)^2, valid when K = 0 attracts the flow from above, as for tanh and sin).
 
     Args:
@@ -582,6 +583,63 @@ def correlation_depth(activation: str | Activation, C_b: float, C_W: float, K0: 
     if chi >= 1 - 1e-12:
         return math.inf
     return -1.0 / math.log(chi) if chi > 0 else 0.0
+
+
+def ntk_recursion(
+    activation: str | Activation,
+    C_b: float,
+    C_W: float,
+    K0: float,
+    depth: int,
+    *,
+    lambda_b: float = 1.0,
+    lambda_W: float = 1.0,
+) -> torch.Tensor:
+    """The infinite-width neural tangent kernel Theta^(l) of one input at every layer l = 0..depth.
+
+    Implements Chapter 2, Sec. "Criticality and phases", eq. `eq-ntk-recursion` (Roberts, Yaida,
+    Hanin 2022, Ch. 8, for one input and layer-independent learning rates; Jacot et al. 2018).
+    With the learning rate lambda_b for every bias and lambda_W / fan-in for every weight, the
+    tangent kernel of the layer-(l+1) preactivations collects the new layer's parameters,
+    lambda_b + lambda_W <sigma^2>, and the earlier ones through the chain rule, whose square
+    averages to C_W <sigma'^2> = chi_perp at infinite width:
+
+        Theta^(l+1) = lambda_b + lambda_W <sigma(z)^2>_{K^(l)} + chi_perp(K^(l)) Theta^(l),
+
+    with Theta^(0) = lambda_b + lambda_W x.x / n_0 = lambda_b + lambda_W (K0 - C_b) / C_W. At
+    criticality chi_perp = 1, so Theta grows linearly with depth for the scale-invariant class: the
+    learning rate has to shrink like 1 / depth.
+
+    Args:
+        activation: a name or an elementwise callable.
+        C_b: bias variance, >= 0.
+        C_W: weight variance times fan-in, > 0.
+        K0: the single-input variance of the first preactivations, >= C_b.
+        depth: the number of nonlinear layers, >= 0.
+        lambda_b, lambda_W: the learning rates of biases and of weights (times fan-in), >= 0.
+
+    Returns:
+        A float64 tensor of shape (depth + 1,); element l is the kernel of the preactivations after
+        l layers (for a readout of width one on top of `depth` layers, take depth + 1 layers).
+
+    Raises:
+        ValueError: for an unknown activation name, C_W <= 0, negative C_b, K0 < C_b, negative
+            learning rates or depth < 0.
+    """
+    sigma = get_activation(activation)
+    C_b, C_W = _number("C_b", C_b, minimum=0.0), _number("C_W", C_W, minimum=0.0)
+    if C_W == 0:
+        raise ValueError("C_W must be positive for the tangent kernel (the input term divides by it)")
+    K0 = _number("K0", K0, minimum=C_b)
+    lambda_b, lambda_W = _number("lambda_b", lambda_b, minimum=0.0), _number("lambda_W", lambda_W, minimum=0.0)
+    depth = _count("depth", depth, 0)
+    K = kernel_recursion(sigma, C_b, C_W, K0, depth)[:-1]
+    source = lambda_b + lambda_W * _expect(lambda z: sigma(z) ** 2, K)
+    chi = chi_perp(sigma, C_W, K)
+    theta = [torch.tensor(lambda_b + lambda_W * (K0 - C_b) / C_W, dtype=DTYPE)]
+    for l in range(depth):
+        theta.append(source[l] + chi[l] * theta[-1])
+    return torch.stack(theta)
 
 
 # ----------------------------------------------------------------------------------------------
