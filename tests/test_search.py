@@ -7,7 +7,7 @@ import itertools
 import pytest
 
 from dltheory.games import Chess, Hexapawn, RandomTree, TicTacToe
-from dltheory.search import alphabeta, minimal_tree_leaves, minimax, perft, solve
+from dltheory.search import alphabeta, minimal_tree_leaves, minimax, perft, solve, tree_profile
 
 
 @pytest.mark.parametrize(("branching", "depth"), [(2, 6), (3, 5), (4, 4), (5, 3), (7, 2), (1, 4)])
@@ -98,3 +98,20 @@ def test_bad_input() -> None:
         minimal_tree_leaves(0, 3)
     with pytest.raises(ValueError, match="depth"):
         minimal_tree_leaves(2, -1)
+
+
+def test_tree_profile_counts_the_whole_tree() -> None:
+    # Exact: the profile over distinct positions must count the same paths as a full minimax walk
+    # and as perft at every ply; for tic-tac-toe the first 4 plies have no finished game, so
+    # nodes[k] = 9!/(9-k)! there.
+    for game in (Hexapawn(3), Hexapawn(3).play("b1b2")):
+        profile = tree_profile(game)
+        full = minimax(game)
+        assert (sum(profile.nodes), sum(profile.games)) == (full.nodes, full.leaves)
+        assert list(profile.nodes) == [perft(game, k) for k in range(len(profile.nodes))]
+    ttt = tree_profile(TicTacToe())
+    assert (sum(ttt.nodes), sum(ttt.games)) == (549_946, 255_168)
+    assert ttt.nodes[:5] == (1, 9, 72, 504, 3024) and ttt.games[:5] == (0, 0, 0, 0, 0)
+    assert tree_profile(TicTacToe("XXXOO....")) == tree_profile(TicTacToe("XXXOO....")) and tree_profile(
+        TicTacToe("XXXOO....")
+    ).nodes == (1,)

@@ -6,7 +6,7 @@ move (Silver et al. 2018; Klein 2022 describes the same design). Two ways to tra
 
 - `alphazero`: play games against itself, choosing each move by PUCT search (`dltheory.mcts.puct`)
   guided by the network, and fit the network to the search's visit distribution pi and the
-  game's outcome z with the loss l = (z - v)^2 - pi . log p (eq. (az-loss); weight decay adds
+  game's outcome z with the loss l = (z - v)^2 - pi . log p (eq. (eq-az-loss); weight decay adds
   the c ||theta||^2 term);
 - `supervised`: fit the same network to the exact solution: pi uniform over the optimal moves,
   z the exact value (`dltheory.search.solve`).
@@ -159,7 +159,7 @@ def train(
 ) -> float:
     """Fit `net` to `examples` by Adam on l = (z - v)^2 - pi . log p; the mean loss of the last epoch.
 
-    Chapter 4, Sec. 'AlphaZero on Hexapawn', eq. (az-loss) (Silver et al. 2018); Adam's weight
+    Chapter 4, Sec. 'AlphaZero on Hexapawn', eq. (eq-az-loss) (Silver et al. 2018); Adam's weight
     decay supplies the c ||theta||^2 term.
 
     Args:

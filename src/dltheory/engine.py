@@ -2,14 +2,14 @@
 
 Chapter 4, Sec. 'An engine you can play'. The rules come from python-chess; everything that
 makes a search an engine is here, each part behind a switch so that Chapter 4 can measure what
-it buys (Sec. 'What each part buys', eq. (node-ratio)):
+it buys (Sec. 'What each part buys', eq. (eq-node-ratio)):
 
-- negamax alpha-beta (Knuth & Moore 1975), Sec. 'Alpha-beta', eq. (alpha-beta);
+- negamax alpha-beta (Knuth & Moore 1975), Sec. 'Alpha-beta', eq. (eq-alpha-beta);
 - iterative deepening: search depth 1, 2, 3, ... and keep the last finished answer, so any
   time or node budget can stop the search;
 - a transposition table keyed by Zobrist (1970) hashes, updated incrementally move by move,
   storing depth, value, bound type (exact, lower, upper) and best move,
-  Sec. 'Transposition tables', eq. (zobrist);
+  Sec. 'Transposition tables', eq. (eq-zobrist);
 - move ordering: the table's move first, then captures by most valuable victim / least
   valuable attacker (MVV-LVA), then killer moves and the history heuristic, Sec. 'Move ordering';
 - quiescence search: at the horizon, captures are played out until the position is quiet,
@@ -46,10 +46,10 @@ _MAX_PLY = 128
 _EXACT, _LOWER, _UPPER = 0, 1, 2
 
 # ------------------------------------------------------------------------------------------
-# Evaluation: material + piece-square tables (Sec. 'Evaluation', eq. (pst))
+# Evaluation: material + piece-square tables (Sec. 'Evaluation', eq. (eq-pst))
 
 PIECE_VALUES = {chess.PAWN: 100, chess.KNIGHT: 310, chess.BISHOP: 330, chess.ROOK: 510, chess.QUEEN: 920, chess.KING: 0}
-"""Material in centipawns, in the ratios 1 : 3 : 3 : 5 : 9 of Shannon (1950), rounded our own way."""
+"""Material in centipawns for pawn, knight, bishop, rook and queen, near the ratios 1, 3, 3, 5, 9 of Shannon (1950)."""
 
 
 def _square_bonus(piece: chess.PieceType, square: chess.Square) -> int:
@@ -79,7 +79,7 @@ for _piece in chess.PIECE_TYPES:
 
 
 def evaluate(board: chess.Board) -> int:
-    """Material plus piece-square score in centipawns for the side to move (eq. (pst)).
+    """Material plus piece-square score in centipawns for the side to move (eq. (eq-pst)).
 
     Chapter 4, Sec. 'Evaluation'. Sum over the pieces of (value + square bonus), the side to
     move's minus the opponent's. Knows nothing of mate or stalemate: the search finds those.
@@ -126,7 +126,7 @@ def move_delta(board: chess.Board, move: chess.Move) -> int:
 
 
 # ------------------------------------------------------------------------------------------
-# Zobrist keys (Sec. 'Transposition tables', eq. (zobrist))
+# Zobrist keys (Sec. 'Transposition tables', eq. (eq-zobrist))
 
 _Z = chess.polyglot.POLYGLOT_RANDOM_ARRAY
 _Z_TURN = _Z[780]
@@ -157,7 +157,7 @@ def _z_ep(board: chess.Board, ep_square: chess.Square | None, mover: chess.Color
 def zobrist_after(board: chess.Board, move: chess.Move, key: int) -> int:
     """The Zobrist key of the position after `move`, from the key `key` of the current position.
 
-    Chapter 4, Sec. 'Transposition tables', eq. (zobrist) (Zobrist 1970): a position's key is
+    Chapter 4, Sec. 'Transposition tables', eq. (eq-zobrist) (Zobrist 1970): a position's key is
     the XOR of one random 64-bit number per (piece, square), castling right, en-passant file
     and side to move, so a move changes it by XOR-ing out what left and in what arrived. Uses
     the Polyglot numbers, so the result equals `chess.polyglot.zobrist_hash` of the new
@@ -214,7 +214,7 @@ class EngineResult:
 
     @property
     def mate(self) -> int | None:
-        """Moves to mate: positive when the side to move mates, negative when it is mated, else None."""
+        """Moves to mate, positive when the side to move mates and negative when it is mated; None without a mate."""
         if self.score > _MATE_BOUND:
             return (MATE - self.score + 1) // 2
         if self.score < -_MATE_BOUND:
@@ -417,7 +417,7 @@ class _Search:
         return False
 
     def negamax(self, depth: int, ply: int, alpha: int, beta: int, score: int, key: int) -> int:
-        """Fail-soft negamax alpha-beta (eq. (alpha-beta)) with table, ordering and quiescence."""
+        """Fail-soft negamax alpha-beta (eq. (eq-alpha-beta)) with table, ordering and quiescence."""
         self.nodes += 1
         self.check()
         board, engine = self.board, self.engine

@@ -3,11 +3,12 @@
 Every game and every search of Chapter 4 speaks the `Game` protocol. A state is immutable:
 `play(move)` returns a new state and leaves the old one untouched, as in sunfish, so a search
 never has to undo a move. Values are always from the point of view of the side to move
-(the negamax convention, eq. (negamax)): `result()` is +1 when the side to move has won,
+(the negamax convention, eq. (eq-negamax)): `result()` is +1 when the side to move has won,
 0 for a draw and -1 when it has lost, and `evaluate()` is a guess strictly between -1 and +1
 for positions the search does not look beyond.
 
 The games:
+
 - `Hexapawn(size)`: Gardner's (1962) pawn game on an n x n board, small enough to solve.
 - `TicTacToe()`: noughts and crosses.
 - `Chess(fen)`: chess, with every rule delegated to python-chess.
@@ -189,7 +190,7 @@ class Hexapawn:
     # Fixed action space for policy networks (Chapter 4, Sec. 'AlphaZero on Hexapawn').
     @property
     def num_actions(self) -> int:
-        """The size of the fixed action space: size**2 from-squares times 3 directions."""
+        """The size of the fixed action space, size**2 from-squares times 3 directions."""
         return 3 * self.size * self.size
 
     def action(self, move: str) -> int:
@@ -297,7 +298,7 @@ class TicTacToe:
 
     @property
     def num_actions(self) -> int:
-        """9: one action per square."""
+        """Nine, one action per square."""
         return 9
 
     def action(self, move: int) -> int:
@@ -320,8 +321,8 @@ class Chess:
     Moves are `chess.Move` objects; `play` also accepts a UCI string such as "e2e4". The game is
     over at checkmate, stalemate, insufficient material, the 75-move rule and fivefold
     repetition (python-chess's automatic endings; draws that must be claimed do not end it).
-    `evaluate()` squashes the engine's material and piece-square score (in centipawns) into
-    (-1, 1) by cp / (|cp| + 400), so that any checkmate outranks any evaluated position.
+    `evaluate()` squashes the engine's material and piece-square score cp (in centipawns) into
+    (-1, 1) by ``cp / (abs(cp) + 400)``, so that any checkmate outranks any evaluated position.
 
     Args:
         fen: a position in Forsyth-Edwards Notation; None for the starting position.
@@ -399,7 +400,7 @@ class Chess:
         return -1.0 if self._board.is_checkmate() else 0.0
 
     def evaluate(self) -> float:
-        """The engine's centipawn score cp for the side to move, squashed to cp / (|cp| + 400)."""
+        """The engine's centipawn score cp for the side to move, squashed to ``cp / (abs(cp) + 400)``."""
         cp = engine.evaluate(self._board)
         return cp / (abs(cp) + 400)
 
@@ -432,9 +433,9 @@ class RandomTree:
 
     `ordering` only decides the order in which children are listed: "best_first" puts the best
     move for the side to move first, so alpha-beta evaluates exactly the minimal tree of Knuth &
-    Moore (1975), eq. (minimal-tree); "worst_first" puts it last, and because every value lies
+    Moore (1975), eq. (eq-minimal-tree); "worst_first" puts it last, and because every value lies
     inside the window it is searched with, alpha-beta cuts nothing and evaluates all b^d
-    leaves (the worst case, eq. (worst-case)); "random" shuffles the children. The three
+    leaves (the worst case, eq. (eq-worst-case)); "random" shuffles the children. The three
     orderings of one seed are the same tree with the moves relabelled.
 
     Moves are the integers 0 .. branching-1. `value` is the node's exact negamax value, and

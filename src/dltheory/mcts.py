@@ -4,11 +4,11 @@ A simulation walks down the tree choosing moves by a selection rule, adds a posi
 bottom, scores it (by a random playout or by a value function) and adds that score to every
 move on the way back up. The move played is the most visited one at the root.
 
-- UCT (Kocsis & Szepesvari 2006), eq. (uct): choose argmax_a Q(s,a) + c sqrt(ln N(s) / N(s,a)),
+- UCT (Kocsis & Szepesvari 2006), eq. (eq-uct): choose argmax_a Q(s,a) + c sqrt(ln N(s) / N(s,a)),
   trying every move once first; score new positions by random playouts.
-- PUCT (Silver et al. 2018), eq. (puct): choose argmax_a Q(s,a) + U(s,a) with
+- PUCT (Silver et al. 2018), eq. (eq-puct): choose argmax_a Q(s,a) + U(s,a) with
   U(s,a) = c(s) P(s,a) sqrt(N(s)) / (1 + N(s,a)) and the exploration schedule
-  c(s) = log((1 + N(s) + c_base) / c_base) + c_init (eq. (puct-schedule)); the priors P come
+  c(s) = log((1 + N(s) + c_base) / c_base) + c_init (eq. (eq-puct-schedule)); the priors P come
   from a policy (uniform if none), unvisited moves count Q = 0, N(s) counts s's own
   evaluation plus the simulations through it (so the first simulation already follows the
   priors), and Dirichlet noise
@@ -112,7 +112,7 @@ def _result(root: _Node, simulations: int) -> MCTSResult:
 def uct(game: Game, simulations: int, *, c: float = math.sqrt(2), rng: np.random.Generator | int = 0) -> MCTSResult:
     """Visit counts of the root moves after `simulations` UCT simulations with random playouts.
 
-    Chapter 4, Sec. 'Monte-Carlo tree search', eq. (uct) (Kocsis & Szepesvari 2006): inside the
+    Chapter 4, Sec. 'Monte-Carlo tree search', eq. (eq-uct) (Kocsis & Szepesvari 2006): inside the
     tree choose argmax_a Q(s,a) + c sqrt(ln N(s) / N(s,a)); at a position with untried moves add
     one (chosen at random), finish the game from it by random moves and back the result up.
 
@@ -162,7 +162,7 @@ def puct(
 ) -> MCTSResult:
     """Visit counts of the root moves after `simulations` PUCT simulations (AlphaZero's search).
 
-    Chapter 4, Sec. 'Monte-Carlo tree search', eqs. (puct) and (puct-schedule) (Silver et al. 2018):
+    Chapter 4, Sec. 'Monte-Carlo tree search', eqs. (eq-puct) and (eq-puct-schedule) (Silver et al. 2018):
     choose argmax_a Q(s,a) + c(s) P(s,a) sqrt(N(s)) / (1 + N(s,a)) with
     c(s) = log((1 + N(s) + c_base) / c_base) + c_init; a new position is expanded with all its
     moves at once, with priors from `prior`, and scored by `value` (or a random playout).

@@ -1,12 +1,12 @@
 """Minimax and alpha-beta on any `Game`, with the node counts that Chapter 4 measures.
 
-Both searches are written in negamax form (Chapter 4, Sec. 'Minimax and negamax', eq. (negamax)):
+Both searches are written in negamax form (Chapter 4, Sec. 'Minimax and negamax', eq. (eq-negamax)):
 the value of a position for the side to move is the largest over its moves of minus the value
 of the position reached, V(s) = max_a -V(s.play(a)), with V = result() at the end of the game and
 V = evaluate() where the depth runs out. Alpha-beta (Chapter 4, Sec. 'Alpha-beta') returns the
 same value while skipping moves that cannot change it; Knuth & Moore (1975) showed that with
 the best move always searched first it evaluates exactly b^ceil(d/2) + b^floor(d/2) - 1
-leaves of a uniform tree (eq. (minimal-tree)), against b^d for minimax.
+leaves of a uniform tree (eq. (eq-minimal-tree)), against b^d for minimax.
 """
 
 from __future__ import annotations
@@ -44,7 +44,7 @@ def _check_depth(depth: int | None) -> float:
 
 
 def minimax(game: Game, depth: int | None = None) -> SearchResult:
-    """The negamax value and best move of `game`, looking at every position (eq. (negamax)).
+    """The negamax value and best move of `game`, looking at every position (eq. (eq-negamax)).
 
     Chapter 4, Sec. 'Minimax and negamax'. A full search to the end solves the game; with
     depth=None, `nodes` counts the whole game tree.
@@ -80,7 +80,7 @@ def minimax(game: Game, depth: int | None = None) -> SearchResult:
 
 
 def alphabeta(game: Game, depth: int | None = None) -> SearchResult:
-    """The negamax value and best move of `game` by alpha-beta pruning (eq. (alpha-beta)).
+    """The negamax value and best move of `game` by alpha-beta pruning (eq. (eq-alpha-beta)).
 
     Chapter 4, Sec. 'Alpha-beta'. Fail-soft negamax alpha-beta with the window (alpha, beta):
     a move whose value reaches beta refutes the position, and the remaining moves are skipped
@@ -128,7 +128,7 @@ def alphabeta(game: Game, depth: int | None = None) -> SearchResult:
 def solve(game: Game) -> dict[Hashable, float]:
     """The exact value for the side to move of every position reachable from `game`, by `key()`.
 
-    Chapter 4, Sec. 'Solving Hexapawn': negamax to the end of the game (eq. (negamax)) with
+    Chapter 4, Sec. 'Solving Hexapawn': negamax to the end of the game (eq. (eq-negamax)) with
     each position solved once and remembered, so the cost is the number of distinct positions,
     not the size of the tree. These are the labels of supervised learning in Sec. 'AlphaZero
     on Hexapawn'. Finite games only.
@@ -154,10 +154,60 @@ def solve(game: Game) -> dict[Hashable, float]:
     return values
 
 
+@dataclass(frozen=True)
+class TreeProfile:
+    """The size of a whole game tree, ply by ply (Chapter 4, Sec. 'Games as trees').
+
+    Attributes:
+        nodes: nodes[k] is the number of positions k plies below the root, counted once per path.
+        games: games[k] is the number of those that are finished games (leaves of the tree).
+    """
+
+    nodes: tuple[int, ...]
+    games: tuple[int, ...]
+
+
+def tree_profile(game: Game) -> TreeProfile:
+    """The number of nodes and of finished games at each ply of the whole game tree of `game`.
+
+    Chapter 4, Sec. 'Games as trees'. Counts paths, as a full minimax search visits them
+    (``sum(nodes)`` equals `minimax(game).nodes`), but computes them over distinct positions:
+    the profile of a position is one node at ply 0 plus its children's profiles shifted by one
+    ply, and each position's profile is computed once. So it costs the number of distinct
+    positions (5,478 for tic-tac-toe) rather than the size of the tree (549,946 nodes).
+    Finite games only, whose `key()` determines everything below a position.
+
+    Example:
+        >>> from dltheory.games import TicTacToe
+        >>> profile = tree_profile(TicTacToe())
+        >>> sum(profile.nodes), sum(profile.games)
+        (549946, 255168)
+    """
+    memo: dict[Hashable, tuple[list[int], list[int]]] = {}
+
+    def walk(state: Game) -> tuple[list[int], list[int]]:
+        key = state.key()
+        if key not in memo:
+            nodes, games = [1], [1 if state.is_terminal() else 0]
+            for move in state.legal_moves():
+                child_nodes, child_games = walk(state.play(move))
+                for ply, (n, g) in enumerate(zip(child_nodes, child_games), start=1):
+                    if ply == len(nodes):
+                        nodes.append(0)
+                        games.append(0)
+                    nodes[ply] += n
+                    games[ply] += g
+            memo[key] = (nodes, games)
+        return memo[key]
+
+    nodes, games = walk(game)
+    return TreeProfile(tuple(nodes), tuple(games))
+
+
 def minimal_tree_leaves(branching: int, depth: int) -> int:
     """b^ceil(d/2) + b^floor(d/2) - 1, the leaves alpha-beta evaluates under perfect ordering.
 
-    Chapter 4, Sec. 'Alpha-beta', eq. (minimal-tree) (Knuth & Moore 1975): on a uniform tree of
+    Chapter 4, Sec. 'Alpha-beta', eq. (eq-minimal-tree) (Knuth & Moore 1975): on a uniform tree of
     branching b and depth d, with the best move always first, alpha-beta must and does evaluate
     exactly this many leaves, roughly the square root of the b^d that minimax evaluates.
 
