@@ -177,6 +177,17 @@ def interpolation_error_bound(h: float, second_derivative_sup: float) -> float:
     return h * h * second_derivative_sup / 8
 
 
+def _grid_errors(net: nn.Module, target: Callable[[torch.Tensor], torch.Tensor], a: float, b: float,
+                 points: int) -> torch.Tensor:
+    """net(x) - target(x) on `points` equally spaced x in [a, b], in the network's dtype and device."""
+    a, b = _check_interval(a, b)
+    points = _check_integer("points", points, 2)
+    reference = next(net.parameters(), torch.empty(0, dtype=DTYPE))
+    x = torch.linspace(a, b, points, dtype=reference.dtype, device=reference.device)
+    with torch.no_grad():
+        return net(x[:, None]).squeeze(-1) - target(x)
+
+
 def sup_error(
     net: nn.Module, target: Callable[[torch.Tensor], torch.Tensor], a: float, b: float, points: int = 2**16 + 1
 ) -> float:
@@ -195,13 +206,7 @@ def sup_error(
     Raises:
         ValueError: if a >= b or points < 2.
     """
-    a, b = _check_interval(a, b)
-    points = _check_integer("points", points, 2)
-    reference = next(net.parameters(), torch.empty(0, dtype=DTYPE))
-    x = torch.linspace(a, b, points, dtype=reference.dtype, device=reference.device)
-    with torch.no_grad():
-        error = net(x[:, None]).squeeze(-1) - target(x)
-    return float(error.abs().max())
+    return float(_grid_errors(net, target, a, b, points).abs().max())
 
 
 def mean_abs_error(
@@ -216,13 +221,7 @@ def mean_abs_error(
     Raises:
         ValueError: if a >= b or points < 2.
     """
-    a, b = _check_interval(a, b)
-    points = _check_integer("points", points, 2)
-    reference = next(net.parameters(), torch.empty(0, dtype=DTYPE))
-    x = torch.linspace(a, b, points, dtype=reference.dtype, device=reference.device)
-    with torch.no_grad():
-        error = net(x[:, None]).squeeze(-1) - target(x)
-    return float(error.abs().mean())
+    return float(_grid_errors(net, target, a, b, points).abs().mean())
 
 
 # ---------------------------------------------------------------- Sec. "Depth separation"
