@@ -12,7 +12,9 @@ from dltheory.alphazero import (
     PolicyValueNet,
     agreement,
     alphazero,
+    decisive_positions,
     match,
+    optimal_moves,
     perfect_player,
     positions,
     predict,
@@ -114,3 +116,13 @@ def test_match_against_the_solution() -> None:
     assert agreement(PolicyValueNet.for_game(game), game) <= 1.0
     with pytest.raises(ValueError, match="games"):
         match(perfect, perfect, game, 0)
+
+
+def test_decisive_positions_are_exactly_those_with_a_losing_choice() -> None:
+    game = Hexapawn(3)
+    decisive, values = decisive_positions(game)
+    keys = {state.key() for state in decisive}
+    for state in positions(game):
+        has_bad_move = len(optimal_moves(state, values)) < len(state.legal_moves())
+        assert has_bad_move == (state.key() in keys)
+    assert len(decisive) == 27

@@ -238,17 +238,24 @@ def solver_examples(game: Game) -> list[Example]:
     return examples
 
 
+def decisive_positions(game: Game) -> tuple[list[Game], dict[Hashable, float]]:
+    """The decisive positions reachable from `game`, and the solver's table of exact values.
+
+    Chapter 4, Sec. 'AlphaZero on Hexapawn': a position is decisive when some legal move is not
+    optimal; elsewhere every move agrees with the solver, so such positions would flatter any
+    player that is measured on them.
+    """
+    values = solve(game)
+    return [s for s in positions(game) if len(optimal_moves(s, values)) < len(s.legal_moves())], values
+
+
 @functools.lru_cache(maxsize=8)
 def _decisive(game: Game) -> tuple[torch.Tensor, list[list[int]], list[set[int]]]:
     """Features, legal actions and optimal actions of the decisive positions of `game`."""
-    values = solve(game)
-    features, legal, best = [], [], []
-    for state in positions(game):
-        optimal = optimal_moves(state, values)
-        if len(optimal) < len(state.legal_moves()):
-            features.append(state.features())
-            legal.append([state.action(m) for m in state.legal_moves()])
-            best.append({state.action(m) for m in optimal})
+    states, values = decisive_positions(game)
+    features = [state.features() for state in states]
+    legal = [[state.action(m) for m in state.legal_moves()] for state in states]
+    best = [{state.action(m) for m in optimal_moves(state, values)} for state in states]
     return torch.tensor(features, dtype=torch.float32), legal, best
 
 
