@@ -80,8 +80,8 @@ def wait_for_bestmove(out: io.StringIO, timeout: float = 10) -> str:
     [
         ("position startpos moves e2e5", "illegal move 'e2e5'"),
         ("position startpos moves e2", "not in UCI notation"),
-        ("position fen not/a/fen w - - 0 1", "invalid fen"),
-        ("position fen 8/8/8/8/8/8/8/8 w - - 0 1", "invalid fen"),
+        ("position fen not/a/fen w - - 0 1", "fen is not a valid FEN"),
+        ("position fen 8/8/8/8/8/8/8/8 w - - 0 1", "fen describes an impossible position"),
         ("position", "startpos"),
         ("go depth -1", "depth must be non-negative"),
         ("go depth", "needs an integer"),

@@ -17,6 +17,7 @@ from typing import TextIO
 import chess
 
 from dltheory.engine import Engine, EngineResult
+from dltheory.games import Chess
 
 NAME = "dltheory (Theory You Can Run, Chapter 4)"
 AUTHOR = "Theory You Can Run contributors"
@@ -130,13 +131,7 @@ def parse_position(args: list[str]) -> chess.Board:
     else:
         fen_words = rest[: rest.index("moves")] if "moves" in rest else rest
         rest = rest[len(fen_words) :]
-        fen = " ".join(fen_words)
-        try:
-            board = chess.Board(fen)
-        except ValueError as err:
-            raise ValueError(f"invalid fen {fen!r}: {err}") from None
-        if not board.is_valid():
-            raise ValueError(f"invalid fen {fen!r}: impossible position")
+        board = Chess(" ".join(fen_words)).board  # games.Chess validates the FEN and names what is wrong
     if rest:
         if rest[0] != "moves":
             raise ValueError(f"expected 'moves' after the position, got {rest[0]!r}")
