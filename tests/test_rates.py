@@ -7,7 +7,8 @@ import math
 import pytest
 import torch
 
-from dltheory.rates import BarronTarget, barron_bound, barron_target, fit_shallow_relu, loglog_slope, uniform_ball
+from dltheory.rates import BarronTarget, barron_bound, barron_target, fit_shallow_relu, uniform_ball
+from dltheory.scaling import loglog_slope
 
 F64 = torch.float64
 

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 import torch
 
-DTYPE = torch.float64
+from dltheory.checks import DTYPE
 
 
 @dataclass(frozen=True)

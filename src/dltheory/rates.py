@@ -12,24 +12,13 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
-from numbers import Integral, Real
 
 import torch
 from torch import nn
 
-DTYPE = torch.float64
-
-
-def _check_integer(name: str, value: object, minimum: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, Integral) or value < minimum:
-        raise ValueError(f"{name} must be an integer >= {minimum}, got {value!r}")
-    return int(value)
-
-
-def _check_positive(name: str, value: object) -> float:
-    if isinstance(value, bool) or not isinstance(value, Real) or not (value > 0 and math.isfinite(value)):
-        raise ValueError(f"{name} must be a positive finite number, got {value!r}")
-    return float(value)
+from dltheory.checks import DTYPE
+from dltheory.checks import check_integer as _check_integer
+from dltheory.checks import check_positive as _check_positive
 
 
 @dataclass(frozen=True)
@@ -167,25 +156,3 @@ def fit_shallow_relu(
         loss.backward()
         optimizer.step()
     return net
-
-
-def loglog_slope(sizes: Sequence[float] | torch.Tensor, errors: Sequence[float] | torch.Tensor) -> float:
-    """The least-squares slope of log(errors) against log(sizes): the measured rate exponent.
-
-    Chapter 3, Sec. "Rates and dimension": an error ~ C n^{-α} gives slope -α (Barron: α = 1/2;
-    piecewise-linear interpolation of a smooth function: α = 2).
-
-    Raises:
-        ValueError: if the lengths differ, fewer than two points are given, or a value is not positive.
-    """
-    n = torch.as_tensor(sizes, dtype=DTYPE).flatten()
-    e = torch.as_tensor(errors, dtype=DTYPE).flatten()
-    if n.shape != e.shape or n.numel() < 2:
-        raise ValueError(f"sizes and errors must have the same length >= 2, got {n.numel()} and {e.numel()}")
-    if not bool((n > 0).all() and (e > 0).all()):
-        raise ValueError("sizes and errors must be positive")
-    log_n, log_e = n.log(), e.log()
-    centred = log_n - log_n.mean()
-    if not bool((centred != 0).any()):
-        raise ValueError("sizes must not all be equal")
-    return float((centred * (log_e - log_e.mean())).sum() / (centred**2).sum())
