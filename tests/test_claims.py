@@ -9,7 +9,7 @@ import torch
 
 from dltheory.claims import Claim, ClaimError, claim, read_claims, set_notebook
 
-BASE = dict(statement="s", source="key2024", reason="because")
+BASE = dict(statement="s", source="key2024", reason="because", rival=5.0, rival_reason="a wrong theory")
 
 
 def test_approx_claim_passes_within_relative_tolerance() -> None:
@@ -54,6 +54,8 @@ def test_accepts_tensors_and_numpy_scalars() -> None:
         (dict(rtol=0.1, source=""), "source"),
         (dict(rtol=0.1, reason="  "), "reason"),
         (dict(rtol=0.1, predicted=float("inf")), "predicted"),
+        (dict(rtol=0.1, rival_reason=""), "rival_reason"),
+        (dict(rtol=0.1, rival=float("nan")), "rival"),
     ],
 )
 def test_bad_arguments_name_the_parameter(kwargs: dict, match: str) -> None:
@@ -88,6 +90,37 @@ def test_records_go_to_the_claims_file(tmp_path, monkeypatch) -> None:
 
 def test_html_and_text_views_show_the_verdict() -> None:
     result = Claim(id="x", statement="s", source="k", predicted=1, measured=2, tolerance=0.1, relative=False,
-                   relation="approx", reason="r", notebook=None, passed=False)
+                   relation="approx", reason="r", rival=1.5, rival_reason="w", notebook=None, passed=False)
     assert "FAILED" in result._repr_html_() and "FAILED" in result.describe()
     assert result.tolerance_text() == "±0.1"
+    assert "rival 1.5 (w), resolving power 5" in result.describe()
+
+
+def test_a_rival_within_twice_the_tolerance_is_refused() -> None:
+    arguments = BASE | dict(predicted=1.0, measured=1.0)
+    with pytest.raises(ValueError, match="within twice the tolerance"):
+        claim("t.weak", **(arguments | dict(rival=1.15, rtol=0.1)))
+    with pytest.raises(ValueError, match="within twice the tolerance"):
+        claim("t.weak2", **(arguments | dict(rival=1.0, atol=0.0)))  # even an exact claim needs a distinct rival
+    assert claim("t.strong", **(arguments | dict(rival=1.25, rtol=0.1))).resolving_power == pytest.approx(2.5)
+
+
+def test_a_bound_needs_its_rival_on_the_failing_side() -> None:
+    arguments = BASE | dict(predicted=1.0, measured=1.0, atol=0.1)
+    with pytest.raises(ValueError, match="failing side of an at_least claim"):
+        claim("t.ge-rival", **(arguments | dict(rival=1.5, relation="at_least")))
+    with pytest.raises(ValueError, match="failing side of an at_least claim"):
+        claim("t.ge-rival2", **(arguments | dict(rival=0.95, relation="at_least")))  # inside the tolerance
+    with pytest.raises(ValueError, match="failing side of an at_most claim"):
+        claim("t.le-rival", **(arguments | dict(rival=0.5, relation="at_most")))
+    assert claim("t.le-ok", **(arguments | dict(rival=1.3, relation="at_most"))).resolving_power == pytest.approx(3)
+
+
+def test_an_exact_claim_has_infinite_resolving_power_recorded_as_none(tmp_path, monkeypatch) -> None:
+    path = tmp_path / "claims.jsonl"
+    monkeypatch.setenv("DLTHEORY_CLAIMS_FILE", str(path))
+    result = claim("t.exact", **(BASE | dict(predicted=3.0, measured=3.0, atol=0.0, rival=4.0)))
+    assert result.resolving_power == float("inf")
+    record = json.loads(path.read_text())
+    assert record["resolving_power"] is None and record["rival"] == 4.0 and record["bound"] == 0.0
+    assert read_claims(path)[0].rival_reason == "a wrong theory"

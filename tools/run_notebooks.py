@@ -1,0 +1,131 @@
+"""Execute the book's notebooks once, in parallel, into the execution cache the book is built from.
+
+    python tools/run_notebooks.py [--jobs 2] [NOTEBOOK ...]
+
+`make test` and `make book` both start here (CONTRIBUTING.md, "Tests"): every notebook of `_toc.yml` runs
+once, in its own kernel, two at a time on two cores (each kernel on one thread, so they do not fight over
+the cores), and each successful execution is stored in the jupyter-cache `_build/.jupyter_cache` under the
+hash myst-nb computes, so `jupyter-book build` then finds every notebook executed and runs none again.
+A notebook that fails is not cached; its traceback (a `ClaimError`, say) is returned and printed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import multiprocessing
+import os
+import sys
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+
+import nbformat
+import yaml
+
+ROOT = Path(__file__).resolve().parents[1]
+CACHE = ROOT / "_build" / ".jupyter_cache"
+TIMEOUT_S = 180  # the book's execute.timeout in _config.yml: the longest a single cell may take
+#: The kernels run single-threaded: two small notebooks on two cores beat one notebook on two threads.
+THREAD_ENV = {"OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1"}
+
+
+@dataclass(frozen=True)
+class Execution:
+    """How one notebook's execution went: its path (relative to the root), time, and traceback if it failed."""
+
+    path: str
+    seconds: float
+    error: str | None
+
+    @property
+    def passed(self) -> bool:
+        return self.error is None
+
+
+def book_notebooks(root: Path = ROOT) -> list[Path]:
+    """Every notebook the table of contents lists, in book order."""
+    toc = yaml.safe_load((root / "_toc.yml").read_text(encoding="utf-8"))
+    files: list[str] = []
+
+    def walk(entries: list[dict]) -> None:
+        for entry in entries:
+            if "file" in entry:
+                files.append(entry["file"])
+            for key in ("chapters", "sections", "parts"):
+                walk(entry.get(key, []))
+
+    files.append(toc["root"])
+    walk(toc.get("parts", []))
+    walk(toc.get("chapters", []))
+    return [root / f"{name}.ipynb" for name in files if (root / f"{name}.ipynb").is_file()]
+
+
+def execute(path: Path, *, timeout: int = TIMEOUT_S, env: dict[str, str] | None = None,
+            first_cell: str | None = None) -> tuple[nbformat.NotebookNode, float, str | None]:
+    """Execute the notebook at `path` in its own folder; return it with outputs, the seconds, and the traceback.
+
+    `first_cell`, when given, is inserted as a code cell before all others (the claims-bite test injects
+    a wrong theory this way). `env` is added to the kernel's environment.
+    """
+    from jupyter_cache.executors.utils import single_nb_execution
+
+    os.environ.update({**THREAD_ENV, **(env or {})})  # inherited by the kernel this process starts
+    notebook = nbformat.read(path, as_version=4)
+    if first_cell is not None:
+        notebook.cells.insert(0, nbformat.v4.new_code_cell(first_cell))
+    result = single_nb_execution(notebook, cwd=str(path.parent), timeout=timeout, allow_errors=False)
+    return notebook, result.time, result.exc_string
+
+
+def _execute_for_cache(path: Path) -> tuple[nbformat.NotebookNode, float, str | None]:
+    return execute(path)
+
+
+def run(paths: list[Path], *, jobs: int = 2, cache_path: Path = CACHE, root: Path = ROOT) -> list[Execution]:
+    """Execute `paths`, `jobs` at a time, caching each success for the book build; results in the order given."""
+    from jupyter_cache import get_cache
+    from jupyter_cache.cache.main import CacheBundleIn
+
+    if jobs < 1:
+        raise ValueError(f"jobs must be at least 1, got {jobs}")
+    cache = get_cache(cache_path)
+    results = {path: Execution(path.relative_to(root).as_posix(), seconds, None)
+               for path in paths if (seconds := _cached_seconds(cache, path)) is not None}
+    pending = [path for path in paths if path not in results]
+    with ProcessPoolExecutor(max_workers=jobs, mp_context=multiprocessing.get_context("spawn")) as pool:
+        for path, (notebook, seconds, error) in zip(pending, pool.map(_execute_for_cache, pending)):
+            results[path] = Execution(path.relative_to(root).as_posix(), seconds, error)
+            if error is None:  # only the parent writes to the cache's database
+                cache.cache_notebook_bundle(
+                    CacheBundleIn(notebook, str(path), data={"execution_seconds": seconds}),
+                    check_validity=False, overwrite=True)
+    return [results[path] for path in paths]
+
+
+def _cached_seconds(cache: object, path: Path) -> float | None:
+    """The recorded run time of the cached execution of `path`, or None if the cache has none."""
+    try:
+        record = cache.match_cache_notebook(nbformat.read(path, as_version=4))
+    except KeyError:
+        return None
+    return float(record.data.get("execution_seconds") or 0.0)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python tools/run_notebooks.py", description=__doc__.split("\n\n")[0])
+    parser.add_argument("notebooks", nargs="*", type=Path, help="notebooks to run (default: all in _toc.yml)")
+    parser.add_argument("--jobs", type=int, default=2, help="notebooks executed at the same time")
+    parser.add_argument("--cache", type=Path, default=CACHE, help=f"the execution cache (default: {CACHE})")
+    args = parser.parse_args(argv)
+    paths = [path.resolve() for path in args.notebooks] or book_notebooks()
+    results = run(paths, jobs=args.jobs, cache_path=args.cache)
+    for result in results:
+        print(f"{'ok    ' if result.passed else 'FAILED'} {result.seconds:6.1f} s  {result.path}")
+    failed = [result for result in results if not result.passed]
+    for result in failed:
+        print(f"\n{result.path}:\n{result.error}", file=sys.stderr)
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
