@@ -9,10 +9,12 @@ gelu and silu (also called swish), which the chapter treats numerically.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable
+
 import torch
 import torch.nn.functional as F
+
+from dltheory.checks import check_number
 
 #: An elementwise activation, which maps a tensor of preactivations to a tensor of the same shape.
 Activation = Callable[[torch.Tensor], torch.Tensor]
@@ -39,8 +41,8 @@ def get_activation(activation: str | Activation, *, slope: float = 0.01) -> Acti
 
     Raises:
         ValueError: if `activation` is a string that is not one of `ACTIVATION_NAMES`, or `slope`
-            is not a finite number.
-        TypeError: if `activation` is neither a string nor callable.
+            is not finite.
+        TypeError: if `activation` is neither a string nor callable, or `slope` is not a real number.
 
     Example:
         >>> get_activation("leaky_relu", slope=0.2)(torch.tensor([-1.0, 2.0]))
@@ -56,9 +58,7 @@ def get_activation(activation: str | Activation, *, slope: float = 0.01) -> Acti
             "silu": F.silu,
         }
         if activation == "leaky_relu":
-            if isinstance(slope, bool) or not isinstance(slope, (int, float)) or not math.isfinite(slope):
-                raise ValueError(f"slope must be a finite number, got {slope!r}")
-            negative_slope = float(slope)
+            negative_slope = check_number("slope", slope)
 
             def leaky_relu(z: torch.Tensor) -> torch.Tensor:
                 return F.leaky_relu(z, negative_slope=negative_slope)

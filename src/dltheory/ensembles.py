@@ -24,7 +24,8 @@ from dataclasses import dataclass
 import torch
 
 from dltheory.activations import Activation, get_activation
-from dltheory.rgflow import _count, _kernel, _number
+from dltheory.checks import check_integer, check_number
+from dltheory.rgflow import check_kernel
 
 
 @dataclass(frozen=True)
@@ -190,10 +191,11 @@ def sample_preactivations(
         >>> ens.excess_kurtosis().value[-1]  # leading order 15 * 4 / 128 = 0.47; exactly 3((1 + 5/128)^4 - 1) = 0.49
     """
     sigma = get_activation(activation)
-    C_b, C_W = _number("C_b", C_b, minimum=0.0), _number("C_W", C_W, minimum=0.0)
-    shortcut, branch = _number("shortcut", shortcut), _number("branch", branch)
-    depth, width, n_networks = _count("depth", depth, 0), _count("width", width, 1), _count("n_networks", n_networks, 1)
-    kernel = _kernel("K0", K0)
+    C_b, C_W = check_number("C_b", C_b, minimum=0.0), check_number("C_W", C_W, minimum=0.0)
+    shortcut, branch = check_number("shortcut", shortcut), check_number("branch", branch)
+    depth, width = check_integer("depth", depth, minimum=0), check_integer("width", width, minimum=1)
+    n_networks = check_integer("n_networks", n_networks, minimum=1)
+    kernel = check_kernel("K0", K0)
     single = kernel.ndim == 0
     device = K0.device if isinstance(K0, torch.Tensor) else torch.device("cpu")
     dtype = K0.dtype if isinstance(K0, torch.Tensor) and K0.is_floating_point() else torch.get_default_dtype()
@@ -274,9 +276,9 @@ def random_mlp(
         ValueError: for an unknown activation name, negative C_b or C_W, or sizes below one.
     """
     sigma = get_activation(activation)
-    C_b, C_W = _number("C_b", C_b, minimum=0.0), _number("C_W", C_W, minimum=0.0)
-    input_dim, width = _count("input_dim", input_dim, 1), _count("width", width, 1)
-    depth = _count("depth", depth, 0)
+    C_b, C_W = check_number("C_b", C_b, minimum=0.0), check_number("C_W", C_W, minimum=0.0)
+    input_dim, width = check_integer("input_dim", input_dim, minimum=1), check_integer("width", width, minimum=1)
+    depth = check_integer("depth", depth, minimum=0)
     sizes = [input_dim] + [width] * (depth + 1) + [1]
     layers: list[torch.nn.Module] = []
     for index, (fan_in, fan_out) in enumerate(zip(sizes[:-1], sizes[1:])):

@@ -37,8 +37,7 @@ import torch
 from scipy.optimize import brentq
 
 from dltheory.activations import Activation, activation_name, derivative, get_activation
-
-DTYPE = torch.float64
+from dltheory.checks import DTYPE, check_integer, check_number
 
 _BREAKS = (0.0, 0.04, 0.13, 0.4, 1.3, 4.0, 10.0)  # panels in standard deviations; cut at 10 (weight 2e-22)
 _PANEL_NODES = 24  # Gauss-Legendre nodes per panel of the one-variable rule
@@ -102,25 +101,6 @@ def _expect2(
 # Validation at the boundary.
 
 
-def _number(name: str, value: object, *, minimum: float | None = None) -> float:
-    if isinstance(value, bool) or not isinstance(value, (int, float, np.floating, np.integer, torch.Tensor)):
-        raise TypeError(f"{name} must be a real number, got {type(value).__name__}")
-    if isinstance(value, torch.Tensor) and value.numel() != 1:
-        raise ValueError(f"{name} must be a single number, got a tensor of shape {tuple(value.shape)}")
-    number = float(value)
-    if not math.isfinite(number):
-        raise ValueError(f"{name} must be finite, got {number}")
-    if minimum is not None and number < minimum:
-        raise ValueError(f"{name} must be at least {minimum}, got {number}")
-    return number
-
-
-def _count(name: str, value: object, minimum: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < minimum:
-        raise ValueError(f"{name} must be an integer of at least {minimum}, got {value!r}")
-    return int(value)
-
-
 def _nonnegative_tensor(name: str, value: float | torch.Tensor) -> torch.Tensor:
     if isinstance(value, bool):
         raise TypeError(f"{name} must be a number or a tensor, got a bool")
@@ -130,8 +110,17 @@ def _nonnegative_tensor(name: str, value: float | torch.Tensor) -> torch.Tensor:
     return tensor
 
 
-def _kernel(name: str, K: float | torch.Tensor | object) -> torch.Tensor:
-    """K as a float64 CPU tensor: a variance (shape ()) or a covariance matrix (shape (m, m))."""
+def check_kernel(name: str, K: float | torch.Tensor | object) -> torch.Tensor:
+    """``K`` as a float64 CPU tensor: a variance (shape ()) or a covariance matrix (shape (m, m)).
+
+    The boundary check of every function of Chapter 2 that takes a kernel (`gaussian_expectation`,
+    `kernel_recursion`, `dltheory.ensembles.sample_preactivations`).
+
+    Raises:
+        TypeError: if ``K`` is a bool or not convertible to a tensor.
+        ValueError: naming ``name``, if ``K`` is not finite, a negative variance, not square, not symmetric or
+            not positive semi-definite.
+    """
     if isinstance(K, bool):
         raise TypeError(f"{name} must be a variance or a covariance matrix, got a bool")
     try:
@@ -181,7 +170,7 @@ def gaussian_expectation(f: Callable[..., torch.Tensor], K: float | torch.Tensor
         >>> gaussian_expectation(lambda z: torch.relu(z) ** 2, 3.0)  # K / 2
         1.5
     """
-    kernel = _kernel("K", K)
+    kernel = check_kernel("K", K)
     if kernel.ndim == 0:
         return float(_expect(f, kernel))
     if kernel.shape != (2, 2):
@@ -206,7 +195,7 @@ def input_kernel(x: torch.Tensor, C_b: float, C_W: float) -> torch.Tensor:
     Raises:
         ValueError: if x is not one- or two-dimensional or not finite, or C_b or C_W is negative.
     """
-    C_b, C_W = _number("C_b", C_b, minimum=0.0), _number("C_W", C_W, minimum=0.0)
+    C_b, C_W = check_number("C_b", C_b, minimum=0.0), check_number("C_W", C_W, minimum=0.0)
     if not isinstance(x, torch.Tensor) or x.ndim not in (1, 2) or x.shape[-1] == 0:
         raise ValueError("x must be a tensor of shape (m, n_0) or (n_0,)")
     if not torch.isfinite(x).all():
@@ -277,9 +266,9 @@ def kernel_recursion(
         tensor([0.5625, 1.0000, 1.5625], dtype=torch.float64)
     """
     sigma = get_activation(activation)
-    shortcut, branch = _number("shortcut", shortcut), _number("branch", branch)
-    depth = _count("depth", depth, 0)
-    K = _kernel("K0", K0)
+    shortcut, branch = check_number("shortcut", shortcut), check_number("branch", branch)
+    depth = check_integer("depth", depth, minimum=0)
+    K = check_kernel("K0", K0)
     if any(isinstance(c, torch.Tensor) and c.ndim > 0 for c in (C_b, C_W)):  # a sweep over settings
         if K.ndim != 0:
             raise ValueError("C_b and C_W can be tensors only for one input (K0 a variance)")
@@ -290,7 +279,7 @@ def kernel_recursion(
             k = shortcut**2 * k + branch**2 * (C_b_ + C_W_ * _expect(lambda z: sigma(z) ** 2, k))
             flow.append(k)
         return torch.stack(flow)
-    C_b, C_W = _number("C_b", C_b, minimum=0.0), _number("C_W", C_W, minimum=0.0)
+    C_b, C_W = check_number("C_b", C_b, minimum=0.0), check_number("C_W", C_W, minimum=0.0)
     if K.ndim == 0:  # one input: plain floats, a few microseconds per layer
         k, flow = float(K), [float(K)]
         for _ in range(depth):
@@ -482,7 +471,7 @@ def critical_point(activation: str | Activation, C_b: float = 0.0) -> Criticalit
         Criticality(C_b=0.0, C_W=1.0, K_star=0.0, chi_parallel=1.0)
     """
     sigma, sigma_prime = get_activation(activation), derivative(activation)
-    C_b = _number("C_b", C_b, minimum=0.0)
+    C_b = check_number("C_b", C_b, minimum=0.0)
     K = torch.logspace(-6, 3, 181, dtype=DTYPE)
     second = _expect(lambda z: sigma(z) ** 2, K)
     slope = _expect(lambda z: sigma_prime(z) ** 2, K)
@@ -556,8 +545,8 @@ def correlation_depth(activation: str | Activation, C_b: float, C_W: float, K0: 
             or for invalid arguments.
     """
     sigma, sigma_prime = get_activation(activation), derivative(activation)
-    C_b, C_W = _number("C_b", C_b, minimum=0.0), _number("C_W", C_W, minimum=0.0)
-    K_star = float(fixed_point(sigma, C_b, C_W, _number("K0", K0)))
+    C_b, C_W = check_number("C_b", C_b, minimum=0.0), check_number("C_W", C_W, minimum=0.0)
+    K_star = float(fixed_point(sigma, C_b, C_W, check_number("K0", K0)))
     if not math.isfinite(K_star):
         raise ValueError(
             f"the kernel of activation {activation_name(activation)!r} with C_b={C_b}, C_W={C_W} diverges: "
@@ -627,12 +616,12 @@ def ntk_recursion(
             learning rates or depth < 0.
     """
     sigma = get_activation(activation)
-    C_b, C_W = _number("C_b", C_b, minimum=0.0), _number("C_W", C_W, minimum=0.0)
+    C_b, C_W = check_number("C_b", C_b, minimum=0.0), check_number("C_W", C_W, minimum=0.0)
     if C_W == 0:
         raise ValueError("C_W must be positive for the tangent kernel (the input term divides by it)")
-    K0 = _number("K0", K0, minimum=C_b)
-    lambda_b, lambda_W = _number("lambda_b", lambda_b, minimum=0.0), _number("lambda_W", lambda_W, minimum=0.0)
-    depth = _count("depth", depth, 0)
+    K0 = check_number("K0", K0, minimum=C_b)
+    lambda_b, lambda_W = check_number("lambda_b", lambda_b, minimum=0.0), check_number("lambda_W", lambda_W, minimum=0.0)
+    depth = check_integer("depth", depth, minimum=0)
     K = kernel_recursion(sigma, C_b, C_W, K0, depth)[:-1]
     source = lambda_b + lambda_W * _expect(lambda z: sigma(z) ** 2, K)
     chi = chi_perp(sigma, C_W, K)
@@ -716,12 +705,12 @@ def normalized_vertex(
             number, depth < 0 or width < 1.
     """
     sigma = get_activation(activation)
-    C_b, C_W = _number("C_b", C_b, minimum=0.0), _number("C_W", C_W, minimum=0.0)
-    shortcut, branch = _number("shortcut", shortcut), _number("branch", branch)
-    depth, width = _count("depth", depth, 0), _count("width", width, 1)
+    C_b, C_W = check_number("C_b", C_b, minimum=0.0), check_number("C_W", C_W, minimum=0.0)
+    shortcut, branch = check_number("shortcut", shortcut), check_number("branch", branch)
+    depth, width = check_integer("depth", depth, minimum=0), check_integer("width", width, minimum=1)
     if isinstance(K0, torch.Tensor) and K0.numel() != 1:
         raise ValueError(f"K0 must be a single positive variance (one input), got shape {tuple(K0.shape)}")
-    K0 = _number("K0", K0)
+    K0 = check_number("K0", K0)
     if K0 <= 0:
         raise ValueError(f"K0 must be a positive variance, got {K0}")
     kernels = kernel_recursion(sigma, C_b, C_W, K0, depth, shortcut=shortcut, branch=branch)
