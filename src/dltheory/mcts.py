@@ -26,6 +26,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from dltheory.checks import check_integer, check_number, check_positive
 from dltheory.games import Game
 
 Prior = Callable[[Game], Sequence[float]]
@@ -148,6 +149,59 @@ def uct(game: Game, simulations: int, *, c: float = math.sqrt(2), rng: np.random
     return _result(root, simulations)
 
 
+def puct_exploration(visits: float, c_init: float = 1.25, c_base: float = 19652.0) -> float:
+    """c(s) = log((1 + N(s) + c_base) / c_base) + c_init, PUCT's exploration rate at a node visited N(s) times.
+
+    Chapter 4, Sec. 'Monte-Carlo tree search', eq. (eq-puct-schedule) (Silver et al. 2018, with AlphaZero's
+    constants as defaults). It is c_init at N = 0 and grows by log 2 each time N(s) + 1 doubles past c_base.
+
+    Raises:
+        ValueError: if `visits` < 0, `c_init` < 0 or `c_base` <= 0.
+    """
+    n = check_number("visits", visits, minimum=0.0)
+    check_number("c_init", c_init, minimum=0.0)
+    return math.log((1 + n + check_positive("c_base", c_base)) / c_base) + c_init
+
+
+def puct_equilibrium_visits(
+    simulations: int, gap: float, *, c_init: float = 1.25, c_base: float = 19652.0
+) -> float:
+    """The visits PUCT gives the worse of two root moves, by the balance of eq. (eq-puct), as a real number.
+
+    Chapter 4, Sec. 'Monte-Carlo tree search'. With two root moves of equal prior 1/2 whose values are
+    known exactly after one visit and differ by `gap` > 0, PUCT keeps their scores Q + U level: after
+    `simulations` simulations, with N = simulations + 1 (the root's own evaluation included) and
+    n_1 + n_2 = simulations, the worse move's visits n_2 solve
+
+        gap = c(N) sqrt(N) / 2 * (1 / (1 + n_2) - 1 / (1 + n_1)),
+
+    c(N) the schedule `puct_exploration`. The search's count is an integer that trails the balance by
+    less than one visit. For large N, n_2 ~ c(N) sqrt(N) / (2 gap): the schedule's growth is what
+    makes the neglected move's share fall more slowly than 1 / sqrt(N). The search `puct` writes the
+    schedule out itself, so that this prediction and the search share no code.
+
+    Raises:
+        ValueError: if `simulations` < 2 or `gap` <= 0.
+    """
+    s = check_integer("simulations", simulations, 2)
+    g = check_positive("gap", gap)
+    scale = puct_exploration(s + 1, c_init, c_base) * math.sqrt(s + 1) / 2
+
+    def excess(n2: float) -> float:  # decreasing in n2 on [0, s/2]
+        return scale * (1 / (1 + n2) - 1 / (1 + s - n2)) - g
+
+    lo, hi = 0.0, s / 2
+    if excess(lo) <= 0:
+        return 0.0
+    for _ in range(200):
+        mid = (lo + hi) / 2
+        if excess(mid) > 0:
+            lo = mid
+        else:
+            hi = mid
+    return (lo + hi) / 2
+
+
 def puct(
     game: Game,
     simulations: int,
@@ -225,7 +279,7 @@ def puct(
     for _ in range(simulations):
         node, path = root, []
         while node.children:  # select
-            c = math.log((1 + node.visits + c_base) / c_base) + c_init
+            c = math.log((1 + node.visits + c_base) / c_base) + c_init  # eq. (eq-puct-schedule), written out
             scale = c * math.sqrt(node.visits)
             chooser = node.game.to_move
             node = max(node.children.values(), key=lambda ch: ch.q + scale * ch.prior / (1 + ch.visits))
