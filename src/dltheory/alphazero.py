@@ -33,6 +33,7 @@ from dltheory.mcts import puct
 from dltheory.search import solve
 
 Player = Callable[[Game], Hashable]
+Policy = Callable[[Game], dict[Hashable, float]]
 
 
 class PolicyValueNet(nn.Module):
@@ -289,6 +290,63 @@ def perfect_player(game: Game, rng: np.random.Generator) -> Player:
     """Plays a uniformly random optimal move, from the exact solution of `game`."""
     values = solve(game)
     return lambda g: (lambda best: best[int(rng.integers(len(best)))])(optimal_moves(g, values))
+
+
+def random_agreement(game: Game) -> float:
+    """The expected `agreement` of a uniformly random move: the mean share of optimal moves in the decisive positions.
+
+    Chapter 4, Sec. 'AlphaZero on Hexapawn': what a player that has learned nothing scores on the solver's test.
+    """
+    states, values = decisive_positions(game)
+    if not states:
+        return 1.0
+    return sum(len(optimal_moves(s, values)) / len(s.legal_moves()) for s in states) / len(states)
+
+
+def uniform_policy(state: Game) -> dict[Hashable, float]:
+    """Every legal move with the same probability (the random player's distribution)."""
+    moves = state.legal_moves()
+    return {m: 1.0 / len(moves) for m in moves}
+
+
+def perfect_policy(game: Game) -> Policy:
+    """Uniform over the optimal moves of each position, from the exact solution of `game` (the perfect player's distribution)."""
+    values = solve(game)
+    return lambda state: (lambda best: {m: 1.0 / len(best) for m in best})(optimal_moves(state, values))
+
+
+def net_policy(net: PolicyValueNet) -> Policy:
+    """All weight on the network's most likely move (`net_player`'s choice, as a distribution)."""
+    player = net_player(net)
+    return lambda state: {player(state): 1.0}
+
+
+def expected_score(policy: Policy, opponent: Policy, game: Game, seat: int) -> float:
+    """The exact expected result (+1 win, 0 draw, -1 loss) of `policy` playing seat `seat` against `opponent`.
+
+    Chapter 4, Sec. 'AlphaZero on Hexapawn'. Seat 0 moves first. The expectation runs over both players'
+    move distributions, position by position (each reachable position once), so it has no sampling error.
+
+    Raises:
+        ValueError: if `seat` is not 0 or 1, or a policy's probabilities do not sum to 1.
+    """
+    if seat not in (0, 1) or isinstance(seat, bool):
+        raise ValueError(f"seat must be 0 (first) or 1 (second), got {seat!r}")
+    memo: dict[Hashable, float] = {}
+
+    def score(state: Game) -> float:  # for the player in `seat`
+        key = state.key()
+        if key not in memo:
+            if state.is_terminal():
+                memo[key] = state.result() if state.to_move == seat else -state.result()
+            else:
+                dist = (policy if state.to_move == seat else opponent)(state)
+                if abs(sum(dist.values()) - 1) > 1e-9:
+                    raise ValueError(f"a policy's probabilities must sum to 1, got {sum(dist.values())}")
+                memo[key] = sum(p * score(state.play(m)) for m, p in dist.items() if p > 0)
+        return memo[key]
+
+    return score(game)
 
 
 def match(player: Player, opponent: Player, game: Game, games: int) -> float:
