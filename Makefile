@@ -16,17 +16,18 @@ $(BIN)/.installed: pyproject.toml constraints.txt
 	touch $@
 
 book: $(BIN)/.installed
+	$(BIN)/python tools/run_notebooks.py --jobs 2
 	$(BIN)/jupyter-book build . --all -W -n --keep-going
 	@echo "The book is built: open $(CURDIR)/_build/html/index.html"
 
 test: $(BIN)/.installed
-	CI=$${CI:-true} $(PYTEST) tests book solutions --nbval-lax --nbval-current-env -p no:cacheprovider
+	CI=$${CI:-true} $(PYTEST) tests solutions --nbval-lax --nbval-current-env -p no:cacheprovider
 
 unit: $(BIN)/.installed
 	$(PYTEST) tests -m "not slow"
 
-notebooks: $(BIN)/.installed
-	$(PYTEST) book solutions --nbval-lax --nbval-current-env
+notebooks: $(BIN)/.installed   # every book notebook once, two at a time; the lab masters under nbval
+	$(PYTEST) tests/test_notebooks.py solutions --nbval-lax --nbval-current-env
 
 labs: $(BIN)/.installed
 	$(BIN)/python tools/labs.py generate

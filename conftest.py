@@ -1,18 +1,24 @@
-"""Pytest hooks for the whole repository (CONTRIBUTING.md, "Tests").
+"""Pytest hooks and shared fixtures for the whole repository (CONTRIBUTING.md, "Tests").
 
 - Claims made while notebooks run are collected into `_build/test-claims.jsonl`.
+- `executed_notebooks` runs every book notebook once, two at a time, into the execution cache
+  (`tools/run_notebooks.py`); the notebook tests read its results and the book build reads the cache, so no
+  book notebook is executed twice in a run.
 - At the end of a run, a table of per-notebook run times is printed (the budget is 60 s each).
 """
 
 from __future__ import annotations
 
 import os
+import sys
 from collections import defaultdict
 from pathlib import Path
 
 import pytest
 
 ROOT = Path(__file__).resolve().parent
+sys.path.insert(0, str(ROOT / "tools"))
+import run_notebooks  # noqa: E402
 CLAIMS_FILE = ROOT / "_build" / "test-claims.jsonl"
 NOTEBOOK_BUDGET_S = 60.0
 
@@ -45,14 +51,29 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
 
 
 @pytest.fixture(scope="session")
-def built_book() -> Path:
+def executed_notebooks() -> dict[str, run_notebooks.Execution]:
+    """Every book notebook executed once, two at a time, by path relative to the root.
+
+    Successful executions go to the cache the book is built from; a failure carries its traceback.
+    """
+    results = run_notebooks.run(run_notebooks.book_notebooks(), jobs=2)
+    for result in results:
+        _notebook_seconds[result.path] += result.seconds
+    return {result.path: result for result in results}
+
+
+@pytest.fixture(scope="session")
+def built_book(executed_notebooks: dict[str, run_notebooks.Execution]) -> Path:
     """Build the HTML book once per test session, exactly as `make book` does, and return `_build/html`.
 
-    The build must pass with -W (warnings are errors) and -n (every reference resolves); its log is kept
-    in `_build/book-build.log`.
+    The notebooks come executed from `executed_notebooks`, so the build runs none of them again. The build
+    must pass with -W (warnings are errors) and -n (every reference resolves); its log is kept in
+    `_build/book-build.log`.
     """
     import subprocess
-    import sys
+
+    failed = [path for path, result in executed_notebooks.items() if not result.passed]
+    assert not failed, f"the book is not built while notebooks fail: {failed}"
 
     jupyter_book = Path(sys.executable).parent / "jupyter-book"
     log = ROOT / "_build" / "book-build.log"

@@ -10,6 +10,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
+pytestmark = pytest.mark.slow
 ROOT = Path(__file__).resolve().parents[1]
 BOOK_NOTEBOOKS = sorted((ROOT / "book").rglob("*.ipynb"))
 
@@ -57,6 +58,28 @@ def test_ledger_lists_every_claim_of_the_last_execution(built_book: Path) -> Non
     for claim in claims:
         assert claim["id"] in ledger
     assert f"{len(claims)} claims from" in ledger
+
+
+def test_every_claim_names_a_rival_that_its_tolerance_excludes(built_book: Path) -> None:
+    claims = json.loads((built_book / "claims.json").read_text())
+    for claim in claims:
+        assert claim["rival_reason"].strip(), claim["id"]
+        power = claim["resolving_power"]
+        if claim["relation"] == "approx":
+            assert power is None or power > 2, f"{claim['id']}: resolving power {power}"
+        else:
+            assert power is None or power > 1, f"{claim['id']}: resolving power {power}"
+    ledger = (built_book / "book" / "appendix" / "claims_ledger.html").read_text()
+    assert "Resolving power" in ledger and "among the weakest" in ledger
+
+
+def test_the_claim_role_renders_numbers_from_the_ledger(built_book: Path) -> None:
+    claim = next(c for c in json.loads((built_book / "claims.json").read_text()) if c["id"] == "ch00.rate.inverse-lmax")
+    page = (built_book / "book" / "ch00" / "index.html").read_text()
+    for field, value in (("measured", f"{claim['measured']:.6f}"), ("predicted", f"{claim['predicted']:.6f}"),
+                         ("rival", f"{claim['rival']:.4f}"), ("power", f"{claim['resolving_power']:,.0f}")):
+        assert f'<span class="dltheory-claim-value">{value}</span>' in page, f"{field} {value} not rendered"
+    assert "{claim}" not in page
 
 
 def test_library_reference_is_generated_from_docstrings(built_book: Path) -> None:

@@ -63,6 +63,7 @@ def test_every_chapter_injects_enough_wrong_theories() -> None:
         assert (ROOT / theory.notebook).is_file(), theory.notebook
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("theory", THEORIES, ids=lambda t: f"{Path(t.notebook).parts[1]}-{Path(t.notebook).stem}::{t.name}")
 def test_a_claim_catches_the_wrong_theory(theory: WrongTheory, bitten: dict[str, str | None]) -> None:
     error = bitten[_key(theory)]
