@@ -7,11 +7,13 @@ Every lab has a single source, the otter-assign master `solutions/labNN_<topic>.
                                               # _build/autograder/labNN-autograder.zip (all tests)
     python tools/labs.py check                # fail, listing files, if labs/ or lab_tests/ are stale
     python tools/labs.py autograder LAB       # only build _build/autograder/LAB-autograder.zip
-    python tools/labs.py grade LAB SUBMISSIONS_DIR --out gradebook.csv --timeout 120 [--jobs 2]
+    python tools/labs.py grade LAB SUBMISSIONS_DIR --seed-file SECRET --out gradebook.csv [--jobs 2]
 
-`grade` runs `otter run` (no Docker) on every .ipynb in SUBMISSIONS_DIR, each in its own process with a
-time limit, so a submission that loops forever or crashes scores zero without stopping the others, and
-writes a CSV gradebook with one row per submission. Generation is deterministic (cell ids are derived
+`grade` runs every .ipynb in SUBMISSIONS_DIR in a bubblewrap sandbox of its own (tools/grading) and runs the
+lab's public and hidden tests in this process, calling the student's functions through the sandbox with plain
+data only; the hidden tests draw their inputs from the instructor's secret (SECRET, or
+$DLTHEORY_GRADING_SECRET). A call that loops forever or crashes costs its test. It writes a CSV gradebook with
+one row per submission and a JSON file with every test's verdict and message. Generation is deterministic (cell ids are derived
 from the cell's position, varying metadata is dropped), so `check` can compare byte for byte.
 """
 
@@ -28,10 +30,15 @@ import subprocess
 import sys
 import tempfile
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import nbformat
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import dltheory.labs  # noqa: E402
+import grading  # noqa: E402
+from grading import Grade  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 SOLUTIONS = Path("solutions")
@@ -192,102 +199,70 @@ def check(root: Path = ROOT) -> list[str]:
 # ---------------------------------------------------------------------------------------------- grading
 
 
-@dataclass(frozen=True)
-class Grade:
-    """One row of the gradebook: a submission's status and its score on every question."""
-
-    submission: str
-    status: str  # "ok", "timeout" or "error"
-    scores: dict[str, float]
-    possible: dict[str, float]
-    detail: str = ""
-
-    @property
-    def total(self) -> float:
-        return sum(self.scores.values())
-
-    @property
-    def percent(self) -> float:
-        possible = sum(self.possible.values())
-        return 100.0 * self.total / possible if possible else 0.0
-
-
 def question_points(autograder: Path) -> dict[str, float]:
     """The questions of an autograder zip and the points each is worth (public and hidden tests)."""
-    import zipfile
-
-    from otter.nbmeta_config import NBMetadataConfig
-    from otter.test_files import create_test_file
-
-    points = {}
-    with tempfile.TemporaryDirectory() as tmp, zipfile.ZipFile(autograder) as archive:
-        for name in sorted(archive.namelist()):
-            if re.fullmatch(r"tests/[^/]+\.py", name):
-                path = archive.extract(name, tmp)
-                test = create_test_file(path, NBMetadataConfig())
-                points[test.name] = float(test.possible)
-    return points
+    with tempfile.TemporaryDirectory() as tmp:
+        questions = grading.tests_from_autograder(autograder, Path(tmp))
+        return {question: sum(spec.points for spec in specs) for question, specs in questions.items()}
 
 
-def _kill_tree(process: subprocess.Popen[str]) -> None:
-    """Kill a process and everything it started (otter starts a Jupyter kernel in a session of its own)."""
-    import psutil
-
-    try:
-        parent = psutil.Process(process.pid)
-        family = [*parent.children(recursive=True), parent]
-    except psutil.NoSuchProcess:
-        return
-    for member in family:
-        try:
-            member.kill()
-        except psutil.NoSuchProcess:
-            pass
-    psutil.wait_procs(family, timeout=10)
-
-
-def grade_one(autograder: Path, submission: Path, timeout: float, points: dict[str, float]) -> Grade:
-    """Grade one notebook with `otter run` in a process of its own, killed after `timeout` seconds."""
-    zero = dict.fromkeys(points, 0.0)
-    with tempfile.TemporaryDirectory(prefix=GRADING_PREFIX) as tmp:
-        env = {**os.environ, "TMPDIR": tmp, "JUPYTER_RUNTIME_DIR": tmp, "PYDEVD_DISABLE_FILE_VALIDATION": "1"}
-        command = [sys.executable, "-m", "otter", "run", "--no-logo", "-a", str(autograder.resolve()),
-                   "-o", tmp, str(submission.resolve())]
-        process = subprocess.Popen(command, cwd=tmp, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                                   text=True, start_new_session=True)
-        try:
-            output, _ = process.communicate(timeout=timeout)
-        except subprocess.TimeoutExpired:
-            _kill_tree(process)
-            process.communicate()
-            return Grade(submission.name, "timeout", zero, points, f"killed after {timeout:g} s")
-        results = Path(tmp) / "results.json"
-        if process.returncode != 0 or not results.is_file():
-            lines = [line for line in output.strip().splitlines() if line.strip()]
-            return Grade(submission.name, "error", zero, points, lines[-1] if lines else "otter run failed")
-        tests = json.loads(results.read_text(encoding="utf-8"))["tests"]
-    if any(test.get("name") == "Autograder Failed" for test in tests):
-        return Grade(submission.name, "error", zero, points, "the notebook produced no results")
-    scores = {**zero, **{test["name"]: float(test["score"]) for test in tests if test.get("name") in points}}
-    return Grade(submission.name, "ok", scores, points)
-
-
-def grade(autograder: Path, submissions: Path, out: Path, *, timeout: float = 120.0, jobs: int = 1) -> list[Grade]:
-    """Grade every .ipynb in `submissions` against `autograder` and write the gradebook CSV `out`.
+def read_secret(seed_file: Path | None) -> str:
+    """The instructor's grading secret: the contents of `seed_file`, else $DLTHEORY_GRADING_SECRET.
 
     Raises:
-        ValueError: if `submissions` is not a folder with notebooks, or timeout or jobs is not positive.
+        ValueError: if neither gives a non-empty secret (hidden tests would draw public inputs).
+    """
+    if seed_file is not None:
+        try:
+            secret = seed_file.read_text(encoding="utf-8").strip()
+        except OSError as error:
+            raise ValueError(f"seed_file {str(seed_file)!r} cannot be read: {error.strerror}") from None
+        if not secret:
+            raise ValueError(f"seed_file {str(seed_file)!r} is empty")
+        return secret
+    secret = os.environ.get(dltheory.labs.SECRET_VARIABLE, "").strip()
+    if not secret:
+        raise ValueError(f"grading needs the instructor's secret: pass --seed-file FILE or set "
+                         f"{dltheory.labs.SECRET_VARIABLE} (keep it out of the repository)")
+    return secret
+
+
+def grade(lab: str, autograder: Path, submissions: Path, out: Path, *, secret: str, timeout: float = 120.0,
+          call_timeout: float = 60.0, jobs: int = 1, detail: Path | None = None,
+          limits: grading.Limits | None = None) -> list[Grade]:
+    """Grade every .ipynb in `submissions` against the tests of `autograder`; write the gradebook CSV `out`.
+
+    Every submission runs in a sandbox of its own (tools/grading): `timeout` bounds running its notebook,
+    `call_timeout` each test's calls to its functions. The hidden tests draw their inputs from `secret`. After
+    every sandbox is closed, writes `out` (one row per submission, one column per question) and the JSON `detail`
+    (default: `out` with the suffix .json) with every test's verdict and message per submission.
+
+    Raises:
+        ValueError: if `submissions` is not a folder with notebooks, timeout, call_timeout or jobs is not
+            positive, `secret` is empty, or bubblewrap is missing.
     """
     if not timeout > 0:
         raise ValueError(f"timeout must be positive, got {timeout}")
+    if not call_timeout > 0:
+        raise ValueError(f"call_timeout must be positive, got {call_timeout}")
     if jobs < 1:
         raise ValueError(f"jobs must be at least 1, got {jobs}")
+    if not isinstance(secret, str) or not secret.strip():
+        raise ValueError("secret must be a non-empty string: the hidden tests draw their inputs from it")
     notebooks = sorted(submissions.glob("*.ipynb")) if submissions.is_dir() else []
     if not notebooks:
         raise ValueError(f"submissions must be a folder holding .ipynb files, got {str(submissions)!r}")
-    points = question_points(autograder)
-    with ThreadPoolExecutor(max_workers=jobs) as pool:
-        grades = list(pool.map(lambda path: grade_one(autograder, path, timeout, points), notebooks))
+    unavailable = dltheory.labs.UNAVAILABLE.get(lab, ())
+    dltheory.labs.set_grading_secret(secret)
+    try:
+        with tempfile.TemporaryDirectory(prefix=GRADING_PREFIX) as tmp:
+            prepared = grading.prepare(lab, autograder, unavailable, Path(tmp), limits)
+            with ThreadPoolExecutor(max_workers=jobs) as pool:
+                grades = list(pool.map(lambda path: grading.grade_submission(
+                    prepared, path, timeout=timeout, call_timeout=call_timeout), notebooks))
+    finally:
+        dltheory.labs.set_grading_secret(None)
+    points = prepared.possible
     out.parent.mkdir(parents=True, exist_ok=True)
     with open(out, "w", newline="", encoding="utf-8") as stream:
         writer = csv.writer(stream)
@@ -295,6 +270,11 @@ def grade(autograder: Path, submissions: Path, out: Path, *, timeout: float = 12
         for row in grades:
             writer.writerow([row.submission, row.status, *(f"{row.scores[q]:g}" for q in points),
                              f"{row.total:g}", f"{sum(points.values()):g}", f"{row.percent:.1f}", row.detail])
+    detail = detail or out.with_suffix(".json")
+    detail.write_text(json.dumps({"lab": lab, "submissions": [
+        {"submission": row.submission, "status": row.status, "detail": row.detail, "total": row.total,
+         "possible": sum(points.values()), "tests": [asdict(test) for test in row.tests]} for row in grades]},
+        indent=1), encoding="utf-8")
     return grades
 
 
@@ -315,7 +295,13 @@ def main(argv: list[str] | None = None) -> int:
     grade_parser.add_argument("lab")
     grade_parser.add_argument("submissions", type=Path, help="folder of submitted .ipynb files")
     grade_parser.add_argument("--out", type=Path, default=Path("gradebook.csv"), help="the CSV to write")
-    grade_parser.add_argument("--timeout", type=float, default=120.0, help="seconds allowed per submission")
+    grade_parser.add_argument("--timeout", type=float, default=120.0,
+                              help="seconds allowed for running a submission's notebook")
+    grade_parser.add_argument("--call-timeout", type=float, default=60.0,
+                              help="seconds allowed for one test's calls to the student's functions")
+    grade_parser.add_argument("--seed-file", type=Path,
+                              help="file holding the instructor's secret (default: $DLTHEORY_GRADING_SECRET)")
+    grade_parser.add_argument("--detail", type=Path, help="the JSON of every test's verdict (default: OUT.json)")
     grade_parser.add_argument("--jobs", type=int, default=1, help="submissions graded at the same time")
     grade_parser.add_argument("--autograder", type=Path,
                               help="an autograder zip to use instead of building one from the master")
@@ -343,12 +329,14 @@ def _run(args: argparse.Namespace) -> int:
     elif args.command == "autograder":
         print(autograder_zip(args.lab).relative_to(ROOT))
     elif args.command == "grade":
+        secret = read_secret(args.seed_file)
         autograder = args.autograder or autograder_zip(args.lab)
-        grades = grade(autograder, args.submissions, args.out, timeout=args.timeout, jobs=args.jobs)
+        grades = grade(args.lab, autograder, args.submissions, args.out, secret=secret, timeout=args.timeout,
+                       call_timeout=args.call_timeout, jobs=args.jobs, detail=args.detail)
         for row in grades:
             print(f"{row.submission}: {row.status}, {row.total:g}/{sum(row.possible.values()):g} "
                   f"({row.percent:.1f}%) {row.detail}".rstrip())
-        print(f"gradebook: {args.out}")
+        print(f"gradebook: {args.out}; every test's verdict: {args.detail or args.out.with_suffix('.json')}")
     return 0
 
 

@@ -20,7 +20,6 @@ def test_q2_shape_and_values(sawtooth):
     with torch.no_grad():
         values = net(x).squeeze(-1).double()
     assert torch.allclose(values, expected, atol=1e-12), f'g_3 at i/16 should be {expected.tolist()}, got {values.tolist()}'
-    assert 'sawtooth_net' not in sawtooth.__code__.co_names, 'set the weights yourself: do not call sawtooth_net'
 
 @test_case(points=1, hidden=False)
 def test_q2_pieces(sawtooth):

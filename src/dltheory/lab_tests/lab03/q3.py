@@ -15,7 +15,6 @@ def test_q3_error_is_exact(square_net):
     assert all((type(layer) in (nn.Linear, nn.ReLU) for layer in net)), 'use only nn.Linear and nn.ReLU layers'
     error = sup_error(net, lambda x: x ** 2, 0.0, 1.0)
     assert abs(error - 2.0 ** (-6)) < 1e-12, f'the sup error of f_2 should be 2^-6 = {2.0 ** (-6)}, got {error}'
-    assert 'yarotsky_square_net' not in square_net.__code__.co_names, 'set the weights yourself'
 
 @test_case(points=1, hidden=False)
 def test_q3_interpolates(square_net):
