@@ -17,30 +17,18 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from numbers import Integral, Real
+from numbers import Real
 
 import torch
 from torch import nn
 
-DTYPE = torch.float64
+from dltheory.checks import DTYPE
+from dltheory.checks import check_integer as _check_integer
+from dltheory.checks import check_interval as _check_interval
+from dltheory.checks import check_positive as _check_positive
 
 # A layer given by its weight rows and bias, before it becomes an nn.Linear.
 Affine = tuple[list[list[float]], list[float]]
-
-
-def _check_integer(name: str, value: object, minimum: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, Integral) or value < minimum:
-        raise ValueError(f"{name} must be an integer >= {minimum}, got {value!r}")
-    return int(value)
-
-
-def _check_interval(a: float, b: float) -> tuple[float, float]:
-    for name, value in (("a", a), ("b", b)):
-        if isinstance(value, bool) or not isinstance(value, Real) or not math.isfinite(value):
-            raise ValueError(f"{name} must be a finite number, got {value!r}")
-    if not a < b:
-        raise ValueError(f"need a < b, got a={a}, b={b}")
-    return float(a), float(b)
 
 
 def _network(layers: Sequence[Affine]) -> nn.Sequential:
@@ -139,8 +127,7 @@ def random_feature_net(
     seed = _check_integer("seed", seed, 0)
     if not isinstance(activation, nn.Module):
         raise TypeError(f"activation must be an nn.Module, got {type(activation).__name__}")
-    if isinstance(scale, bool) or not isinstance(scale, Real) or not (scale > 0 and math.isfinite(scale)):
-        raise ValueError(f"scale must be a positive finite number, got {scale!r}")
+    scale = _check_positive("scale", scale)
     generator = torch.Generator().manual_seed(seed)
     weights = scale * torch.randn(width, 1, generator=generator, dtype=DTYPE)
     centres = float(x.min()) + (float(x.max()) - float(x.min())) * torch.rand(width, generator=generator, dtype=DTYPE)
@@ -607,6 +594,26 @@ def pieces_lower_bound(widths: Sequence[int]) -> int:
     return math.prod(widths[:-1]) * (widths[-1] + 1)
 
 
+def expected_random_pieces(width: int, a: float, b: float) -> float:
+    """The expected number of affine pieces on [a, b] of ``random_relu_net([width])``: 1 + width * P(kink in (a, b)).
+
+    Chapter 3, Sec. "Linear regions". A one-hidden-layer network with one input changes slope exactly at the
+    kinks -b_k / w_k of its units (the output weights are nonzero with probability one), so its count on
+    [a, b] is one plus the number of kinks inside. With w_k ~ N(0, 2) and b_k ~ N(0, 1), as drawn by
+    `random_relu_net`, the kink -b_k / w_k is a ratio of centred Gaussians: Cauchy with scale
+    ``1/sqrt(2)``, so P(a < kink < b) = (arctan(sqrt(2) b) - arctan(sqrt(2) a)) / π. The count is a binomial
+    plus one: its variance is width * p * (1 - p). The upper bound `pieces_upper_bound([width])` = width + 1
+    is reached only when every kink falls inside.
+
+    Raises:
+        ValueError: if width is not a positive integer or not a < b.
+    """
+    width = _check_integer("width", width, 1)
+    a, b = _check_interval(a, b)
+    inside = (math.atan(math.sqrt(2) * b) - math.atan(math.sqrt(2) * a)) / math.pi
+    return 1 + width * inside
+
+
 def _check_widths(widths: Sequence[int]) -> list[int]:
     if isinstance(widths, (str, bytes)) or not isinstance(widths, Sequence) or len(widths) == 0:
         raise ValueError(f"widths must be a non-empty sequence of hidden-layer widths, got {widths!r}")
@@ -671,8 +678,7 @@ def fit_relu_net(
     if x.ndim != 1 or y.shape != x.shape:
         raise ValueError(f"x and y must be 1-D of the same length, got {tuple(x.shape)} and {tuple(y.shape)}")
     steps = _check_integer("steps", steps, 1)
-    if isinstance(lr, bool) or not isinstance(lr, Real) or not (lr > 0 and math.isfinite(lr)):
-        raise ValueError(f"lr must be a positive finite number, got {lr!r}")
+    lr = _check_positive("lr", lr)
     net = random_relu_net(widths, seed=seed).to(x.device)
     inputs, targets = x.to(DTYPE)[:, None], y.to(DTYPE)[:, None]
     optimizer = torch.optim.Adam(net.parameters(), lr=lr)

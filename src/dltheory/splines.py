@@ -15,13 +15,13 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
-from numbers import Integral, Real
 
 import numpy as np
 import torch
 from scipy.interpolate import make_smoothing_spline
+from scipy.optimize import minimize_scalar
 
-DTYPE = torch.float64
+from dltheory.checks import DTYPE, check_integer, check_positive
 _CHUNK = 2**14  # units per block when forming features, to bound memory at 8 * N * _CHUNK bytes
 
 
@@ -34,12 +34,6 @@ def _check_data(x: torch.Tensor, y: torch.Tensor) -> None:
         raise ValueError("x and y must be finite")
     if not float(x.max()) > float(x.min()):
         raise ValueError("x must contain at least two distinct points")
-
-
-def _check_positive(name: str, value: object, integer: bool = False) -> None:
-    kind = Integral if integer else Real
-    if isinstance(value, bool) or not isinstance(value, kind) or not value > 0 or not math.isfinite(value):
-        raise ValueError(f"{name} must be a positive {'integer' if integer else 'number'}, got {value!r}")
 
 
 @dataclass(frozen=True)
@@ -125,10 +119,9 @@ def random_feature_ridge(x: torch.Tensor, y: torch.Tensor, width: int, ridge: fl
             is not positive.
     """
     _check_data(x, y)
-    _check_positive("width", width, integer=True)
-    _check_positive("ridge", ridge)
-    if isinstance(seed, bool) or not isinstance(seed, Integral) or seed < 0:
-        raise ValueError(f"seed must be a non-negative integer, got {seed!r}")
+    check_integer("width", width, 1)
+    check_positive("ridge", ridge)
+    check_integer("seed", seed, 0)
     x, y = x.to(DTYPE), y.to(DTYPE)
     generator = torch.Generator().manual_seed(seed)
     low, high = float(x.min()), float(x.max())
@@ -160,9 +153,9 @@ def spline_lambda(ridge: float, width: int, length: float) -> float:
     Raises:
         ValueError: if ridge, width or length is not positive.
     """
-    _check_positive("ridge", ridge)
-    _check_positive("width", width, integer=True)
-    _check_positive("length", length)
+    check_positive("ridge", ridge)
+    check_integer("width", width, 1)
+    check_positive("length", length)
     return ridge * length / width
 
 
@@ -223,3 +216,46 @@ def smoothing_spline_reference(x: torch.Tensor, y: torch.Tensor, width: int, rid
         raise ValueError(f"x must hold at least 5 distinct values, got {xs.size} values with repeats or fewer")
     lam = spline_lambda(ridge, width, float(xs[-1] - xs[0]))
     return SmoothingSpline(spline=make_smoothing_spline(xs, ys, lam=lam), lam=lam)
+
+
+def matching_spline_lambda(x: torch.Tensor, y: torch.Tensor, f: Callable[[torch.Tensor], torch.Tensor],
+                           grid: torch.Tensor, guess: float, span: float = 4.0) -> float:
+    """The λ of the cubic smoothing spline of (x, y) that is closest to f: a measurement of the limit's λ.
+
+    Chapter 3, Sec. "Random features and splines", eq. `eq-spline-lambda`. Searches λ in
+    [guess / span, guess * span] (on a log scale, by bounded Brent minimisation) for the natural cubic
+    smoothing spline of `scipy.interpolate.make_smoothing_spline` whose mean-square distance to f on `grid`
+    is least. It uses neither `spline_lambda` nor the features of f, so comparing its result with
+    `spline_lambda` tests eq. `eq-spline-lambda` against an experiment.
+
+    Args:
+        x: inputs, shape (N,), N >= 5 distinct values.
+        y: targets, shape (N,).
+        f: the function to match (such as a `RandomFeatureFit`), mapping shape (M,) to (M,).
+        grid: where the distance is measured, shape (M,), inside [min x, max x].
+        guess: the centre of the search, > 0.
+        span: the search covers a factor `span` on either side of `guess`, > 1.
+
+    Raises:
+        ValueError: if x, y are invalid, or guess or span is not positive (span > 1).
+    """
+    _check_data(x, y)
+    guess = check_positive("guess", guess)
+    span = check_positive("span", span)
+    if not span > 1:
+        raise ValueError(f"span must be > 1, got {span}")
+    order = torch.argsort(x)
+    xs = x.detach().to("cpu", DTYPE)[order].numpy()
+    ys = y.detach().to("cpu", DTYPE)[order].numpy()
+    if xs.size < 5 or not bool(np.all(np.diff(xs) > 0)):
+        raise ValueError(f"x must hold at least 5 distinct values, got {xs.size} values with repeats or fewer")
+    points = grid.detach().to("cpu", DTYPE).numpy()
+    values = f(grid).detach().to("cpu", DTYPE).numpy()
+
+    def distance(log_lam: float) -> float:
+        return float(np.mean((make_smoothing_spline(xs, ys, lam=math.exp(log_lam))(points) - values) ** 2))
+
+    centre, half = math.log(guess), math.log(span)
+    result = minimize_scalar(distance, bounds=(centre - half, centre + half), method="bounded",
+                             options={"xatol": 1e-6})
+    return math.exp(float(result.x))
