@@ -14,6 +14,8 @@ The games:
 - `Chess(fen)`: chess, with every rule delegated to python-chess.
 - `RandomTree(branching, depth, seed, ordering)`: synthetic uniform trees whose move ordering
   is under our control, for measuring alpha-beta against Knuth & Moore (1975).
+- `IndependentTree(branching, depth, seed)`: uniform trees with independent leaf values, the
+  model of Pearl (1982) for alpha-beta under random order.
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ import chess
 import chess.polyglot
 
 from dltheory import engine
+from dltheory.checks import check_integer
 
 Move = Hashable
 Ordering = Literal["random", "best_first", "worst_first"]
@@ -525,4 +528,66 @@ class RandomTree:
 
     def key(self) -> tuple[int, ...]:
         """The path of canonical child indices from the root."""
+        return self.path
+
+
+@dataclass(frozen=True)
+class IndependentTree:
+    """A uniform game tree whose leaf values are independent and uniform (Chapter 4, Sec. 'Alpha-beta').
+
+    The model of Pearl (1982): `branching` moves per position, `depth` plies, and at every leaf
+    a value for the side to move drawn independently and uniformly from (-1, 1), fixed by `seed`
+    and the path. Nothing in the move order favours the best move, so it is the tree on which
+    alpha-beta's random-order branching factor, `dltheory.search.pearl_branching_factor`, is
+    measured. Moves are the integers 0 .. branching-1; `evaluate()` is 0 (no knowledge).
+
+    Args:
+        branching: moves per non-leaf position, an integer >= 1.
+        depth: plies from the root to every leaf, an integer >= 0.
+        seed: fixes the leaf values, a non-negative integer.
+
+    Raises:
+        ValueError: naming the parameter that is out of range.
+    """
+
+    branching: int
+    depth: int
+    seed: int = 0
+    path: tuple[int, ...] = field(default=(), repr=False)
+
+    def __post_init__(self) -> None:
+        for name, low in (("branching", 1), ("depth", 0), ("seed", 0)):
+            check_integer(name, getattr(self, name), low)
+
+    @property
+    def to_move(self) -> int:
+        """0 at even plies from the root, 1 at odd plies."""
+        return len(self.path) % 2
+
+    def legal_moves(self) -> list[int]:
+        """0 .. branching-1 at an inner node, [] at a leaf."""
+        return [] if len(self.path) == self.depth else list(range(self.branching))
+
+    def play(self, move: int) -> IndependentTree:
+        """The child reached by `move`; raises ValueError when there is no such child."""
+        if self.is_terminal() or isinstance(move, bool) or not isinstance(move, int) or not 0 <= move < self.branching:
+            raise ValueError(f"move must be an integer in [0, {len(self.legal_moves())}), got {move!r}")
+        return IndependentTree(self.branching, self.depth, self.seed, self.path + (move,))
+
+    def is_terminal(self) -> bool:
+        """Whether this is a leaf (depth plies from the root)."""
+        return len(self.path) == self.depth
+
+    def result(self) -> float:
+        """The leaf's value for the side to move, uniform in (-1, 1) and independent of every other leaf's."""
+        if not self.is_terminal():
+            raise ValueError("result() is defined only at a leaf; use evaluate()")
+        return random.Random(hash((self.seed, self.path))).uniform(-1.0, 1.0)
+
+    def evaluate(self) -> float:
+        """0: the tree gives no hint before a leaf."""
+        return 0.0
+
+    def key(self) -> tuple[int, ...]:
+        """The path of moves from the root."""
         return self.path

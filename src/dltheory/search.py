@@ -15,6 +15,7 @@ import math
 from collections.abc import Hashable
 from dataclasses import dataclass
 
+from dltheory.checks import check_integer
 from dltheory.games import Game
 
 
@@ -214,10 +215,35 @@ def minimal_tree_leaves(branching: int, depth: int) -> int:
     Raises:
         ValueError: if `branching` < 1 or `depth` < 0.
     """
-    for name, v, low in (("branching", branching, 1), ("depth", depth, 0)):
-        if isinstance(v, bool) or not isinstance(v, int) or v < low:
-            raise ValueError(f"{name} must be an integer >= {low}, got {v!r}")
+    check_integer("branching", branching, 1)
+    check_integer("depth", depth, 0)
     return branching ** math.ceil(depth / 2) + branching ** (depth // 2) - 1
+
+
+def pearl_branching_factor(branching: int) -> float:
+    """xi / (1 - xi), xi the positive root of x^b + x - 1 = 0: alpha-beta's branching factor under random order.
+
+    Chapter 4, Sec. 'Alpha-beta' (Pearl 1982): on a uniform tree of branching b whose leaf values are
+    independent draws from a continuous distribution (`dltheory.games.IndependentTree`), the mean
+    number of leaves alpha-beta evaluates grows like R^d with R = xi_b / (1 - xi_b), between the
+    minimal tree's sqrt(b) and minimax's b (for b = 2, R is the golden ratio 1.618...); for large b,
+    R ~ (b / ln b)^(3/4). It is a limit as d grows: at small depths the growth is faster.
+
+    Raises:
+        ValueError: if `branching` is not an integer >= 1.
+    """
+    b = check_integer("branching", branching, 1)
+    if b == 1:
+        return 1.0
+    lo, hi = 0.0, 1.0  # x^b + x - 1 is increasing on [0, 1], -1 at 0 and +1 at 1
+    for _ in range(200):
+        mid = (lo + hi) / 2
+        if mid**b + mid - 1 > 0:
+            hi = mid
+        else:
+            lo = mid
+    xi = (lo + hi) / 2
+    return xi / (1 - xi)
 
 
 def perft(game: Game, depth: int) -> int:
@@ -234,4 +260,6 @@ def perft(game: Game, depth: int) -> int:
         raise ValueError(f"depth must be a non-negative integer, got {depth!r}")
     if depth == 0:
         return 1
+    if depth == 1:  # bulk counting: the moves of the last ply need not be played
+        return len(game.legal_moves())
     return sum(perft(game.play(move), depth - 1) for move in game.legal_moves())
