@@ -12,6 +12,7 @@ from dltheory.approx import (
     Power,
     YarotskyPolynomial,
     count_linear_pieces,
+    expected_random_pieces,
     fit_relu_net,
     mean_abs_error,
     polynomial_error_bound,
@@ -377,3 +378,30 @@ def test_fit_relu_net_reduces_the_loss() -> None:
         fit_relu_net(x, y, [4], lr=0.0)
     with pytest.raises(ValueError, match="x and y"):
         fit_relu_net(x[:, None], y, [4])
+
+
+def test_expected_random_pieces_matches_the_kinks_of_random_weights() -> None:
+    # Closed form 1 + n P(a < -b/w < b) against the kinks of the weights random_relu_net draws (w ~ N(0, 2),
+    # b ~ N(0, 1)), counted directly: 10^6 kinks give P to +-5e-4 (1 standard error), so 3e-3 is 6 of them.
+    generator = torch.Generator().manual_seed(0)
+    w = torch.randn(10**6, generator=generator, dtype=F64) * math.sqrt(2)
+    b = torch.randn(10**6, generator=generator, dtype=F64)
+    kinks = -b / w
+    for a, c in ((-3.0, 3.0), (0.0, 1.0), (-1.0, 0.5)):
+        inside = float(((kinks > a) & (kinks < c)).double().mean())
+        assert expected_random_pieces(10, a, c) == pytest.approx(1 + 10 * inside, abs=3e-3 * 10)
+    assert expected_random_pieces(32, -1e9, 1e9) == pytest.approx(33, abs=1e-6)  # every kink inside: the bound
+
+
+def test_random_networks_never_exceed_the_upper_bound() -> None:
+    # The theorem behind eq-region-upper, on the random shapes of the depth-separation notebook (an exact count).
+    for widths in ([32], [16, 16], [8, 8, 8], [4, 4, 4, 4, 4]):
+        for seed in range(5):
+            assert count_linear_pieces(random_relu_net(widths, seed=seed), -3.0, 3.0) <= pieces_upper_bound(widths)
+
+
+def test_expected_random_pieces_rejects_bad_inputs() -> None:
+    with pytest.raises(ValueError, match="width"):
+        expected_random_pieces(0, -1.0, 1.0)
+    with pytest.raises(ValueError, match="a < b"):
+        expected_random_pieces(4, 1.0, -1.0)

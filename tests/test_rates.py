@@ -87,3 +87,17 @@ def test_bad_inputs() -> None:
         loglog_slope([1, 2], [1.0, 0.0])
     with pytest.raises(ValueError, match="same length"):
         loglog_slope([1, 2, 3], [1.0, 0.5])
+
+
+@pytest.mark.parametrize("d, sides", [(1, [4, 8, 16, 32, 64]), (2, [4, 8, 16, 32, 64]), (3, [2, 4, 8, 16])])
+def test_cell_by_cell_error_of_a_lipschitz_target_is_h_over_sqrt12(d: int, sides: list[int]) -> None:
+    # Chapter 3, Sec. "Rates and dimension", Experiment 1 of the notebook (an identity, not a claim): the value
+    # of f(x) = ||x - c|| at the centre of each of n = m^d cells errs by grad f . (x - x_cell), uniform on a cube
+    # of side h = 1/m, so the RMS error is h / sqrt(12) up to the cells near c, and the slope against n is -1/d.
+    points = torch.rand(200_000, d, generator=torch.Generator().manual_seed(0), dtype=F64)
+    c = torch.full((d,), 0.3, dtype=F64)
+    f = lambda u: torch.linalg.vector_norm(u - c, dim=1)  # noqa: E731
+    rms = [float((f(points) - f((torch.floor(points * m) + 0.5) / m)).pow(2).mean().sqrt()) for m in sides]
+    for m, e in zip(sides, rms):
+        assert e * m * math.sqrt(12) == pytest.approx(1.0, abs=0.05)  # cells near the kink: a fraction O(1/m)
+    assert loglog_slope([m**d for m in sides], rms) == pytest.approx(-1 / d, abs=0.02)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 import torch
 
-from dltheory.splines import random_feature_ridge, smoothing_spline_reference, spline_lambda
+from dltheory.splines import matching_spline_lambda, random_feature_ridge, smoothing_spline_reference, spline_lambda
 
 F64 = torch.float64
 
@@ -91,3 +91,17 @@ def test_bad_inputs() -> None:
         smoothing_spline_reference(torch.cat([x, x[:1]]), torch.cat([y, y[:1]]), width=10, ridge=1.0)
     with pytest.raises(ValueError, match="length"):
         spline_lambda(1.0, 10, -1.0)
+
+
+def test_matching_spline_lambda_recovers_the_lambda_of_a_spline() -> None:
+    generator = torch.Generator().manual_seed(1)
+    x = torch.sort(torch.rand(30, generator=generator, dtype=torch.float64)).values
+    y = torch.sin(6 * x) + 0.1 * torch.randn(30, generator=generator, dtype=torch.float64)
+    grid = torch.linspace(float(x.min()), float(x.max()), 501, dtype=torch.float64)
+    reference = smoothing_spline_reference(x, y, 1000, 5.0)
+    found = matching_spline_lambda(x, y, reference, grid, guess=3 * reference.lam)
+    assert found == pytest.approx(reference.lam, rel=1e-3)
+    with pytest.raises(ValueError, match="span"):
+        matching_spline_lambda(x, y, reference, grid, guess=1.0, span=1.0)
+    with pytest.raises(ValueError, match="guess"):
+        matching_spline_lambda(x, y, reference, grid, guess=-1.0)
