@@ -25,7 +25,9 @@ from dltheory.rgflow import (
     gaussian_expectation,
     input_kernel,
     kernel_recursion,
+    mean_kernel_shift,
     normalized_vertex,
+    second_derivative_of_moment,
 )
 
 f64 = torch.float64
@@ -181,6 +183,26 @@ def test_critical_point_with_bias_is_a_stable_fixed_point() -> None:
         next_K = float(kernel_recursion(activation, C_b, point.C_W, point.K_star, 1)[1])
         assert next_K == pytest.approx(point.K_star, rel=1e-10)
         assert point.chi_parallel <= 1.0
+
+
+def test_scale_invariant_flow_does_not_drift() -> None:
+    # At C_W = 1 / A_2 the map is K -> C_W A_2 K = K: only rounding over 1000 layers (formerly a notebook claim).
+    leaky = get_activation("leaky_relu", slope=0.2)
+    for activation in ("relu", leaky, "linear"):
+        K = kernel_recursion(activation, 0.0, critical_C_W(activation), 1.7, 1000)
+        assert float((K / K[0] - 1).abs().max()) <= 1e-12
+
+
+@pytest.mark.parametrize(("activation", "C_b"), [("tanh", 0.05), ("tanh", 0.2), ("tanh", 0.3), (F.softsign, 0.1)])
+def test_edge_of_chaos_keeps_nearby_inputs_apart(activation: object, C_b: float) -> None:
+    # Price's theorem: at chi_perp(K*) = 1 one step of the two-input flow keeps the distance of inputs with
+    # correlation 1 - eps, up to the second-order term O(eps) (formerly notebook claims).
+    eps = 1e-5
+    point = critical_point(activation, C_b)
+    K = point.K_star * torch.tensor([[1.0, 1 - eps], [1 - eps, 1.0]], dtype=f64)
+    K1 = kernel_recursion(activation, C_b, point.C_W, K, 1)[1]
+    growth = float((K1[0, 0] + K1[1, 1] - 2 * K1[0, 1]) / (K[0, 0] + K[1, 1] - 2 * K[0, 1]))
+    assert growth == pytest.approx(1.0, abs=1e-4)
 
 
 @pytest.mark.parametrize(("activation", "C_b"), [("relu", 0.1), ("gelu", 0.0), ("silu", 0.0), (F.softplus, 0.0)])
@@ -358,3 +380,33 @@ def test_ntk_recursion_bad_inputs() -> None:
         ntk_recursion("relu", 0.5, 2.0, 0.1, 3)
     with pytest.raises(ValueError, match="lambda_b"):
         ntk_recursion("relu", 0.0, 2.0, 1.0, 3, lambda_b=-1.0)
+
+
+def test_second_derivative_of_moment() -> None:
+    # Closed forms: <z^2>'' = 0, <z^4>'' = 6 (as sigma = z^2), ReLU 0; tanh against central differences.
+    assert float(second_derivative_of_moment(lambda z: z, 2.0)) == pytest.approx(0.0, abs=1e-12)
+    assert float(second_derivative_of_moment(lambda z: z**2, 2.0)) == pytest.approx(6.0, rel=1e-12)
+    assert float(second_derivative_of_moment("relu", 3.0)) == pytest.approx(0.0, abs=1e-12)
+    K, h = 0.7, 1e-3
+    moment = lambda k: gaussian_expectation(lambda z: torch.tanh(z) ** 2, k)  # noqa: E731
+    difference = (moment(K + h) - 2 * moment(K) + moment(K - h)) / h**2  # error O(h^2) ~ 1e-6
+    assert float(second_derivative_of_moment("tanh", K)) == pytest.approx(difference, rel=1e-5)
+    with pytest.raises(ValueError, match="K"):
+        second_derivative_of_moment("tanh", -1.0)
+
+
+def test_mean_kernel_shift() -> None:
+    # Exactly zero for the scale-invariant class (the mean variance follows the recursion at any width).
+    assert float(mean_kernel_shift("relu", 0.0, 2.0, 1.0, 10, 8).abs().max()) < 1e-12
+    assert float(mean_kernel_shift("relu", 0.5, 1.2, 1.0, 10, 8).abs().max()) < 1e-12
+    # tanh at width 16, depth 6: the shift (about -4% of K) against 20000 networks, within four standard errors
+    # plus the next order (l/n) |dK|.
+    depth, width = 6, 16
+    shift = mean_kernel_shift("tanh", 0.0, 1.0, 1.0, depth, width)
+    K = kernel_recursion("tanh", 0.0, 1.0, 1.0, depth)
+    assert float(shift[0]) == 0.0 and float(shift[-1]) < 0
+    sample = sample_preactivations("tanh", 0.0, 1.0, 1.0, depth, width, 20000, torch.Generator().manual_seed(3))
+    measured = sample.kernel()
+    gap = abs(float(measured.value[-1] - K[-1] - shift[-1]))
+    assert gap <= 4 * float(measured.stderr[-1]) + depth / width * abs(float(shift[-1]))
+    assert abs(float(measured.value[-1] - K[-1])) > 2 * gap  # the shift is resolved: infinite width is further off

@@ -735,3 +735,62 @@ def normalized_vertex(
         R = torch.cat([g[l] * R, R.new_tensor([branch**2])])
         vertex.append(C_W**2 * q + 2 * C_W * m)
     return torch.stack(vertex) / (width * kernels**2)
+
+
+def second_derivative_of_moment(activation: str | Activation, K: float | torch.Tensor) -> torch.Tensor:
+    """d^2 <sigma(z)^2>_K / dK^2, the curvature of the kernel map, at every variance in K.
+
+    Serves `mean_kernel_shift`. Differentiating the Gaussian density twice in K gives
+    ``d^2/dK^2 <g>_K = <g(sqrt(K) u) He_4(u)> / (4 K^2)`` over a standard normal u, with the Hermite
+    polynomial ``He_4(u) = u^4 - 6 u^2 + 3``; sigma(0)^2 is subtracted first (``<He_4> = 0``) to spare the
+    rounding at small K. It vanishes for the scale-invariant class, whose ``<sigma^2>_K = A_2 K`` is linear.
+
+    Raises:
+        ValueError: for an unknown activation name or a negative or non-finite K.
+    """
+    sigma = get_activation(activation)
+    K_ = _nonnegative_tensor("K", K).clamp_min(_K_SMALL)
+    offset = float(sigma(torch.zeros((), dtype=DTYPE))) ** 2
+    hermite = _U**4 - 6 * _U**2 + 3
+    moment = ((sigma(K_.sqrt().unsqueeze(-1) * _U) ** 2 - offset) * hermite * _W).sum(-1)
+    return moment / (4 * K_**2)
+
+
+def mean_kernel_shift(
+    activation: str | Activation, C_b: float, C_W: float, K0: float, depth: int, width: int
+) -> torch.Tensor:
+    """The leading finite-width shift of the mean single-input kernel, E[z^2] - K^(l), at every layer l = 0..depth.
+
+    Serves Chapter 2, notebooks "Kernel flow" and "Universality": the tolerance of a measured mean kernel.
+    The next layer's variance is G = C_b + (C_W / n) sum_j sigma(z_j)^2, whose mean is
+    C_b + C_W E[<sigma^2>_{G'}] over the previous layer's random variance G' (mean K, variance V / n).
+    Expanding <sigma^2>_{G'} to second order around its mean (the delta method) gives, to leading order in 1/n,
+
+        dK^(l+1) = chi_par(K^(l)) dK^(l) + (C_W / 2) (d^2 <sigma^2>_K / dK^2) V^(l) / n,    dK^(0) = 0,
+
+    with V^(l) / n from `normalized_vertex` (Roberts, Yaida, Hanin 2022, Ch. 4, where this is the 1/n part
+    of the two-point correlator). It is exactly zero for the scale-invariant class, whose map is linear in K:
+    there the mean kernel follows the recursion at every width. Plain networks only (no shortcut).
+
+    Args:
+        activation: a name or an elementwise callable.
+        C_b, C_W: bias and weight variances, >= 0.
+        K0: the variance of the first preactivations, > 0.
+        depth: the number of nonlinear layers, >= 0.
+        width: the hidden width n, >= 1.
+
+    Returns:
+        A float64 tensor of shape (depth + 1,), element 0 equal to 0; the next corrections are O(depth^2 / n^2).
+
+    Raises:
+        ValueError: as `normalized_vertex`.
+    """
+    sigma = get_activation(activation)
+    vertex = normalized_vertex(sigma, C_b, C_W, K0, depth, width)
+    K = kernel_recursion(sigma, C_b, C_W, K0, depth)
+    chi = chi_parallel(sigma, C_W, K)
+    curvature = second_derivative_of_moment(sigma, K)
+    shift = [torch.zeros((), dtype=DTYPE)]
+    for l in range(depth):
+        shift.append(chi[l] * shift[-1] + 0.5 * C_W * curvature[l] * vertex[l] * K[l] ** 2)
+    return torch.stack(shift)
