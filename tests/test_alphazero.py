@@ -13,16 +13,21 @@ from dltheory.alphazero import (
     agreement,
     alphazero,
     decisive_positions,
+    expected_score,
     match,
+    net_policy,
     optimal_moves,
     perfect_player,
+    perfect_policy,
     positions,
     predict,
+    random_agreement,
     random_player,
     self_play,
     solver_examples,
     supervised,
     train,
+    uniform_policy,
 )
 from dltheory.games import Hexapawn, TicTacToe
 from dltheory.search import solve
@@ -126,3 +131,34 @@ def test_decisive_positions_are_exactly_those_with_a_losing_choice() -> None:
         has_bad_move = len(optimal_moves(state, values)) < len(state.legal_moves())
         assert has_bad_move == (state.key() in keys)
     assert len(decisive) == 27
+
+
+def test_expected_score_is_exact() -> None:
+    game = Hexapawn(3)
+    perfect = perfect_policy(game)
+    # Hexapawn is won by the second player (Gardner 1962): perfect play wins every game as the second player.
+    assert expected_score(perfect, uniform_policy, game, 1) == 1.0
+    assert expected_score(perfect, perfect, game, 0) == -1.0
+    # zero-sum: the two seats' expectations are opposite
+    assert expected_score(uniform_policy, perfect, game, 1) == pytest.approx(-expected_score(perfect, uniform_policy, game, 0))
+    # against Monte Carlo: 4000 random games, standard error below 1/sqrt(2000) per seat
+    rng = np.random.default_rng(0)
+    sampled = match(random_player(rng), random_player(rng), game, 4000)  # alternating seats: mean of the two
+    exact = (expected_score(uniform_policy, uniform_policy, game, 0) + expected_score(uniform_policy, uniform_policy, game, 1)) / 2
+    assert abs(sampled - exact) < 4 / 4000**0.5
+    # a tic-tac-toe draw under perfect play, from either seat
+    ttt = TicTacToe()
+    assert expected_score(perfect_policy(ttt), perfect_policy(ttt), ttt, 0) == 0.0
+    with pytest.raises(ValueError, match="seat"):
+        expected_score(uniform_policy, uniform_policy, game, 2)
+    with pytest.raises(ValueError, match="sum to 1"):
+        expected_score(lambda s: {s.legal_moves()[0]: 0.5}, uniform_policy, game, 0)
+
+
+def test_random_agreement_and_net_policy() -> None:
+    states, values = decisive_positions(Hexapawn(3))
+    share = sum(len(optimal_moves(s, values)) / len(s.legal_moves()) for s in states) / len(states)
+    assert random_agreement(Hexapawn(3)) == pytest.approx(share) and 0 < share < 1
+    net = PolicyValueNet.for_game(Hexapawn(3))
+    policy = net_policy(net)(Hexapawn(3))
+    assert list(policy.values()) == [1.0] and next(iter(policy)) in Hexapawn(3).legal_moves()

@@ -5,7 +5,7 @@ from __future__ import annotations
 import chess
 import pytest
 
-from dltheory.games import Chess, Game, Hexapawn, RandomTree, TicTacToe
+from dltheory.games import Chess, Game, Hexapawn, IndependentTree, RandomTree, TicTacToe
 from dltheory.search import alphabeta, minimax, perft
 
 KIWIPETE = "r3k2r/p1ppqpb1/bn2pnp1/3PN3/1p2P3/2N2Q1p/PPPBBPPP/R3K2R w KQkq - 0 1"
@@ -203,3 +203,24 @@ def test_random_tree_bad_input() -> None:
     with pytest.raises(ValueError, match="move"):
         RandomTree(2, 2).play(2)
     assert RandomTree(2, 0).legal_moves() == []
+
+
+def test_independent_tree() -> None:
+    tree = IndependentTree(3, 2, seed=4)
+    assert isinstance(tree, Game) and tree.to_move == 0 and tree.legal_moves() == [0, 1, 2]
+    leaf = tree.play(1).play(2)
+    assert leaf.is_terminal() and leaf.legal_moves() == [] and leaf.to_move == 0
+    assert -1 < leaf.result() < 1 and leaf.result() == IndependentTree(3, 2, seed=4).play(1).play(2).result()
+    values = {tree.play(a).play(b).result() for a in range(3) for b in range(3)}
+    assert len(values) == 9  # independent draws, all different
+    assert IndependentTree(3, 2, seed=5).play(1).play(2).result() != leaf.result()
+    assert tree.evaluate() == 0.0 and leaf.key() == (1, 2)
+    with pytest.raises(ValueError, match="result"):
+        tree.result()
+    with pytest.raises(ValueError, match="move"):
+        leaf.play(0)
+    with pytest.raises(ValueError, match="move"):
+        tree.play(3)
+    for args, name in (((0, 2), "branching"), ((2, -1), "depth"), ((2, 2, -1), "seed"), ((2.0, 2), "branching")):
+        with pytest.raises(ValueError, match=name):
+            IndependentTree(*args)

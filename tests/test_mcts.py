@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from dltheory.games import Game, Hexapawn, RandomTree, TicTacToe
-from dltheory.mcts import puct, rollout, uct
+from dltheory.mcts import puct, puct_equilibrium_visits, puct_exploration, rollout, uct
 from dltheory.search import solve
 
 
@@ -124,3 +124,29 @@ def test_bad_input() -> None:
         puct(game, 10, prior=lambda g: [1.0, 2.0])
     with pytest.raises(ValueError, match="game is over"):
         puct(TicTacToe("XXXOO...."), 10)
+
+
+def test_puct_exploration_schedule() -> None:
+    # eq. (eq-puct-schedule): c_init at N = 0, + log 2 each time 1 + N + c_base doubles.
+    assert puct_exploration(0) == pytest.approx(1.25 + math.log(19653 / 19652))
+    assert puct_exploration(19653) - puct_exploration(0) == pytest.approx(math.log(2), rel=1e-12)
+    assert puct_exploration(10, c_init=0.5, c_base=1.0) == pytest.approx(math.log(12) + 0.5)
+    for bad in ({"visits": -1}, {"visits": 1, "c_init": -0.1}, {"visits": 1, "c_base": 0}):
+        with pytest.raises(ValueError):
+            puct_exploration(**bad)
+
+
+@pytest.mark.parametrize("simulations", [300, 3_000, 30_000])
+def test_puct_visits_of_the_worse_move_follow_the_balance(simulations: int) -> None:
+    # Two root moves, a win (8) and a draw (0) whose values are exact after one visit: the count of the
+    # draw is an integer within one visit of the balance of eq. (eq-puct).
+    game = TicTacToe(".XXXXOOO.")
+    visits = puct(game, simulations).visits
+    assert visits[8] > visits[0]
+    assert abs(visits[0] - puct_equilibrium_visits(simulations, 1.0)) <= 1.0
+    constant = puct_equilibrium_visits(simulations, 1.0, c_base=1e300)  # c = c_init throughout
+    assert constant < puct_equilibrium_visits(simulations, 1.0)
+    with pytest.raises(ValueError, match="simulations"):
+        puct_equilibrium_visits(1, 1.0)
+    with pytest.raises(ValueError, match="gap"):
+        puct_equilibrium_visits(10, 0.0)

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import itertools
+import math
 
 import pytest
 
-from dltheory.games import Chess, Hexapawn, RandomTree, TicTacToe
-from dltheory.search import alphabeta, minimal_tree_leaves, minimax, perft, solve, tree_profile
+from dltheory.games import Chess, Hexapawn, IndependentTree, RandomTree, TicTacToe
+from dltheory.search import alphabeta, minimal_tree_leaves, minimax, pearl_branching_factor, perft, solve, tree_profile
 
 
 @pytest.mark.parametrize(("branching", "depth"), [(2, 6), (3, 5), (4, 4), (5, 3), (7, 2), (1, 4)])
@@ -115,3 +116,32 @@ def test_tree_profile_counts_the_whole_tree() -> None:
     assert tree_profile(TicTacToe("XXXOO....")) == tree_profile(TicTacToe("XXXOO....")) and tree_profile(
         TicTacToe("XXXOO....")
     ).nodes == (1,)
+
+
+def test_pearl_branching_factor() -> None:
+    # Pearl (1982): R = xi / (1 - xi), xi^b + xi - 1 = 0; the golden ratio for b = 2, between sqrt(b) and b.
+    assert pearl_branching_factor(1) == 1.0
+    assert pearl_branching_factor(2) == pytest.approx((1 + 5**0.5) / 2, rel=1e-12)
+    for b in (2, 3, 5, 10, 40):
+        r = pearl_branching_factor(b)
+        xi = r / (1 + r)
+        assert xi**b + xi - 1 == pytest.approx(0.0, abs=1e-12)
+        assert b**0.5 < r < b
+    # close to b^(3/4) for moderate b; b / ln b as b grows (xi = 1 - eps with eps ~ ln(b) / b), slowly
+    assert all(abs(pearl_branching_factor(b) / b**0.75 - 1) < 0.12 for b in (10, 35, 100, 1000))
+    ratios = [pearl_branching_factor(b) / (b / math.log(b)) for b in (10**2, 10**4, 10**6)]
+    assert ratios[0] > ratios[1] > ratios[2] > 1
+    with pytest.raises(ValueError, match="branching"):
+        pearl_branching_factor(0)
+
+
+def test_alphabeta_on_independent_trees_and_bulk_perft() -> None:
+    for seed in range(10):
+        tree = IndependentTree(3, 4, seed=seed)
+        full, pruned = minimax(tree), alphabeta(tree)
+        assert pruned.value == full.value and pruned.move == full.move
+        assert minimal_tree_leaves(3, 4) <= pruned.leaves <= 3**4
+    # bulk counting at the last ply changes nothing: the plies of tic-tac-toe by full expansion
+    game = TicTacToe()
+    assert [perft(game, k) for k in range(6)] == [1, 9, 72, 504, 3024, 15120]
+    assert perft(TicTacToe("XXXOO...."), 1) == 0

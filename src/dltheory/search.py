@@ -226,8 +226,9 @@ def pearl_branching_factor(branching: int) -> float:
     Chapter 4, Sec. 'Alpha-beta' (Pearl 1982): on a uniform tree of branching b whose leaf values are
     independent draws from a continuous distribution (`dltheory.games.IndependentTree`), the mean
     number of leaves alpha-beta evaluates grows like R^d with R = xi_b / (1 - xi_b), between the
-    minimal tree's sqrt(b) and minimax's b (for b = 2, R is the golden ratio 1.618...); for large b,
-    R ~ (b / ln b)^(3/4). It is a limit as d grows: at small depths the growth is faster.
+    minimal tree's sqrt(b) and minimax's b (for b = 2, R is the golden ratio 1.618...); it is close to
+    b^(3/4) for moderate b and grows like b / ln b as b -> infinity. It is a limit as d grows: at small
+    depths the growth is faster.
 
     Raises:
         ValueError: if `branching` is not an integer >= 1.

@@ -4,4 +4,67 @@ from __future__ import annotations
 
 from wrong_theories import WrongTheory
 
-WRONG_THEORIES: list[WrongTheory] = []
+GAME_TREES = "book/ch04/game_trees.ipynb"
+ALPHA_BETA = "book/ch04/alpha_beta.ipynb"
+ENGINE_PLAY = "book/ch04/engine_play.ipynb"
+MCTS = "book/ch04/mcts.ipynb"
+
+WRONG_THEORIES: list[WrongTheory] = [
+    WrongTheory(
+        notebook=GAME_TREES, name="negamax-sign-dropped", kind="sign",
+        description="V(s) = max_a V(s·a): negamax without its minus sign, each side's results taken as the other's",
+        patch="import dltheory.search as m\n"
+              "def minimax(game, depth=None):\n"
+              "    count = [0, 0]\n"
+              "    def value(state):\n"
+              "        count[0] += 1\n"
+              "        if state.is_terminal():\n"
+              "            count[1] += 1\n"
+              "            return state.result()\n"
+              "        return max(value(state.play(move)) for move in state.legal_moves())\n"
+              "    v = value(game)\n"
+              "    return m.SearchResult(v + 0.0, None, count[0], count[1])\n"
+              "m.minimax = minimax",
+        caught_by="ch04.trees.hexapawn-black-after-any"),
+    WrongTheory(
+        notebook=GAME_TREES, name="tree-counted-by-positions", kind="other",
+        description="the game tree's plies counted by distinct positions, not by paths",
+        patch="import dltheory.search as m\n"
+              "def tree_profile(game):\n"
+              "    nodes, games, ply = [], [], {game.key(): game}\n"
+              "    while ply:\n"
+              "        nodes.append(len(ply))\n"
+              "        games.append(sum(s.is_terminal() for s in ply.values()))\n"
+              "        ply = {c.key(): c for s in ply.values() for c in (s.play(a) for a in s.legal_moves())}\n"
+              "    return m.TreeProfile(tuple(nodes), tuple(games))\n"
+              "m.tree_profile = tree_profile",
+        caught_by="ch04.trees.ply4-nodes"),
+    WrongTheory(
+        notebook=ALPHA_BETA, name="minimal-tree-shared-leaf-counted-twice", kind="dropped-term",
+        description="L_min = b^⌈d/2⌉ + b^⌊d/2⌋: the leaf the two strategies share (the −1) dropped",
+        patch="import math\nimport dltheory.search as m\n"
+              "m.minimal_tree_leaves = lambda b, d: b ** math.ceil(d / 2) + b ** (d // 2)",
+        caught_by="ch04.alphabeta.best-first-d6"),
+    WrongTheory(
+        notebook=ALPHA_BETA, name="pearl-root-degree-off-by-one", kind="off-by-one",
+        description="Pearl's ξ taken as the root of x^(b−1) + x − 1 = 0 instead of x^b + x − 1 = 0",
+        patch="import dltheory.search as m\n_pearl = m.pearl_branching_factor\n"
+              "m.pearl_branching_factor = lambda b: _pearl(b - 1)",
+        caught_by="ch04.alphabeta.pearl-rate"),
+    WrongTheory(
+        notebook=MCTS, name="c-base-10pct-low", kind="constant",
+        description="PUCT's schedule c(N) with c_base 10% too small (17,687 instead of 19,652)",
+        patch="import dltheory.mcts as m\n_schedule = m.puct_exploration\n"
+              "m.puct_exploration = lambda visits, c_init=1.25, c_base=19652.0: _schedule(visits, c_init, 0.9 * c_base)",
+        caught_by="ch04.mcts.puct-schedule"),
+    WrongTheory(
+        notebook=ENGINE_PLAY, name="move-delta-ignores-captures", kind="dropped-term",
+        description="the incremental evaluation drops the captured piece: a capture changes the score only by squares",
+        patch="import chess\nimport dltheory.engine as m\n_delta = m.move_delta\n"
+              "def move_delta(board, move):\n"
+              "    victim = board.piece_type_at(move.to_square)\n"
+              "    lost = m.PIECE_VALUES[victim] if victim else 0\n"
+              "    return _delta(board, move) - lost\n"
+              "m.move_delta = move_delta",
+        caught_by="ch04.engine.fork"),
+]
