@@ -28,6 +28,7 @@ import numpy as np
 import torch
 from torch import nn
 
+from dltheory.checks import check_integer
 from dltheory.games import Game
 from dltheory.mcts import puct
 from dltheory.search import solve
@@ -50,8 +51,7 @@ class PolicyValueNet(nn.Module):
     def __init__(self, num_features: int, num_actions: int, hidden: int = 64) -> None:
         super().__init__()
         for name, v in (("num_features", num_features), ("num_actions", num_actions), ("hidden", hidden)):
-            if isinstance(v, bool) or not isinstance(v, int) or v < 1:
-                raise ValueError(f"{name} must be a positive integer, got {v!r}")
+            check_integer(name, v, 1)
         self.trunk = nn.Sequential(nn.Linear(num_features, hidden), nn.ReLU(), nn.Linear(hidden, hidden), nn.ReLU())
         self.policy = nn.Linear(hidden, num_actions)
         self.value = nn.Linear(hidden, 1)
@@ -176,8 +176,7 @@ def train(
     if not examples:
         raise ValueError("examples must not be empty")
     for name, v in (("epochs", epochs), ("batch_size", batch_size)):
-        if isinstance(v, bool) or not isinstance(v, int) or v < 1:
-            raise ValueError(f"{name} must be a positive integer, got {v!r}")
+        check_integer(name, v, 1)
     if not lr > 0:
         raise ValueError(f"lr must be > 0, got {lr!r}")
     device = _device(net)
@@ -351,8 +350,7 @@ def expected_score(policy: Policy, opponent: Policy, game: Game, seat: int) -> f
 
 def match(player: Player, opponent: Player, game: Game, games: int) -> float:
     """`player`'s mean score (+1 win, 0 draw, -1 loss) over `games` games, alternating who starts."""
-    if isinstance(games, bool) or not isinstance(games, int) or games < 1:
-        raise ValueError(f"games must be a positive integer, got {games!r}")
+    check_integer("games", games, 1)
     total = 0.0
     for i in range(games):
         seats = (player, opponent) if i % 2 == 0 else (opponent, player)
@@ -415,8 +413,7 @@ def alphazero(
         >>> run.agreement[-1]  # fraction of decisive positions where the policy is optimal  # doctest: +SKIP
     """
     for name, v in (("iterations", iterations), ("games_per_iteration", games_per_iteration), ("window", window)):
-        if isinstance(v, bool) or not isinstance(v, int) or v < 1:
-            raise ValueError(f"{name} must be a positive integer, got {v!r}")
+        check_integer(name, v, 1)
     generator = torch.Generator().manual_seed(seed)
     rng = np.random.default_rng(seed)
     with torch.random.fork_rng(devices=[]):
@@ -442,8 +439,7 @@ def supervised(game: Game, *, epochs: int = 200, hidden: int = 64, lr: float = 1
     Raises:
         ValueError: if `epochs` is not a positive integer.
     """
-    if isinstance(epochs, bool) or not isinstance(epochs, int) or epochs < 1:
-        raise ValueError(f"epochs must be a positive integer, got {epochs!r}")
+    check_integer("epochs", epochs, 1)
     generator = torch.Generator().manual_seed(seed)
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(seed)

@@ -37,6 +37,8 @@ from dataclasses import dataclass
 import chess
 import chess.polyglot
 
+from dltheory.checks import check_integer
+
 MATE = 100_000
 """The score of checkmating at the root; a mate p plies away scores MATE - p."""
 
@@ -261,8 +263,7 @@ class Engine:
         iterative: bool = True,
         tt_entries: int = 2_000_000,
     ) -> None:
-        if isinstance(tt_entries, bool) or not isinstance(tt_entries, int) or tt_entries < 1:
-            raise ValueError(f"tt_entries must be a positive integer, got {tt_entries!r}")
+        check_integer("tt_entries", tt_entries, 1)
         self.use_tt, self.use_ordering, self.use_quiescence, self.iterative = tt, ordering, quiescence, iterative
         self.tt_entries = tt_entries
         self.table: dict[int, tuple[int, int, int, chess.Move | None]] = {}
@@ -298,12 +299,12 @@ class Engine:
             ValueError: if a budget is not positive, none of depth, movetime, nodes, stop is
                 given, or `board` is a Chess960 board.
         """
-        if depth is not None and (isinstance(depth, bool) or not isinstance(depth, int) or depth < 1):
-            raise ValueError(f"depth must be a positive integer, got {depth!r}")
+        if depth is not None:
+            check_integer("depth", depth, 1)
         if movetime is not None and not movetime > 0:
             raise ValueError(f"movetime must be a positive number of seconds, got {movetime!r}")
-        if nodes is not None and (isinstance(nodes, bool) or not isinstance(nodes, int) or nodes < 1):
-            raise ValueError(f"nodes must be a positive integer, got {nodes!r}")
+        if nodes is not None:
+            check_integer("nodes", nodes, 1)
         if depth is None and movetime is None and nodes is None and stop is None:
             raise ValueError("give at least one of depth, movetime, nodes or stop")
         if board.chess960:

@@ -468,14 +468,9 @@ class RandomTree:
     window: tuple[float, float] = field(default=(-1.0, 1.0), repr=False, compare=False)
 
     def __post_init__(self) -> None:
-        for name in ("branching", "depth", "seed"):
-            v = getattr(self, name)
-            if isinstance(v, bool) or not isinstance(v, int):
-                raise ValueError(f"{name} must be an integer, got {v!r}")
-        if self.branching < 1:
-            raise ValueError(f"branching must be >= 1, got {self.branching}")
-        if self.depth < 0:
-            raise ValueError(f"depth must be >= 0, got {self.depth}")
+        check_integer("branching", self.branching, 1)
+        check_integer("depth", self.depth, 0)
+        check_integer("seed", self.seed)
         if self.ordering not in ("random", "best_first", "worst_first"):
             raise ValueError(f"ordering must be 'random', 'best_first' or 'worst_first', got {self.ordering!r}")
         if not self.path:

@@ -78,8 +78,7 @@ def _rng(rng: np.random.Generator | int) -> np.random.Generator:
 
 
 def _check(game: Game, simulations: int) -> None:
-    if isinstance(simulations, bool) or not isinstance(simulations, int) or simulations < 1:
-        raise ValueError(f"simulations must be a positive integer, got {simulations!r}")
+    check_integer("simulations", simulations, 1)
     if game.is_terminal():
         raise ValueError("game is over: there is no move to search for")
 
@@ -173,10 +172,10 @@ def puct_equilibrium_visits(
     `simulations` simulations, with N = simulations + 1 (the root's own evaluation included) and
     n_1 + n_2 = simulations, the worse move's visits n_2 solve
 
-        gap = c(N) sqrt(N) / 2 * (1 / (1 + n_2) - 1 / (1 + n_1)),
+        ``gap = c(N) sqrt(N) / 2 * (1 / (1 + n_2) - 1 / (1 + n_1))``,
 
-    c(N) the schedule `puct_exploration`. The search's count is an integer that trails the balance by
-    less than one visit. For large N, n_2 ~ c(N) sqrt(N) / (2 gap): the schedule's growth is what
+    c(N) the schedule `puct_exploration`. The search's count is an integer within one visit of the
+    balance point (measured: it reaches it and passes it by less than one). For large N, n_2 ~ c(N) sqrt(N) / (2 gap): the schedule's growth is what
     makes the neglected move's share fall more slowly than 1 / sqrt(N). The search `puct` writes the
     schedule out itself, so that this prediction and the search share no code.
 
