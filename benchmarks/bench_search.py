@@ -6,8 +6,9 @@ Run: python benchmarks/bench_search.py   (about one to two minutes on 2 CPU core
     exactly b^ceil(d/2) + b^floor(d/2) - 1 leaves; worst-first ordering evaluates all b^d.
 (b) On five middlegame positions the full engine (transposition table + move ordering +
     iterative deepening) searches at least 5x fewer nodes than plain alpha-beta (no table, no
-    ordering, one iteration) to the same depth; quiescence is off in both, so that both
-    search exactly the same tree to depth 4 (their scores must agree).
+    ordering, one iteration) to the same depth, quiescence off in both. Ordering alone cannot
+    change the score (alpha-beta is exact for any order), so plain and +ordering must agree; the
+    table can (it accepts deeper entries, and repetition draws make values path-dependent).
 (c) The engine's nodes per second, as it plays (quiescence on), against python-chess's own
     speed: perft with board.legal_moves and push/pop, the floor beneath any engine built on it.
 
@@ -69,11 +70,11 @@ def chess_nodes() -> bool:
         results = {label: Engine(quiescence=False, **cfg).search(chess.Board(fen), depth=DEPTH) for label, cfg in configs.items()}
         ratio = results["plain"].nodes / results["full"].nodes
         ratios.append(ratio)
-        ok &= ratio >= NODE_RATIO_TARGET and len({r.score for r in results.values()}) == 1
+        ok &= ratio >= NODE_RATIO_TARGET and results["plain"].score == results["+ordering"].score
         print(f"{name:>10} " + " ".join(f"{r.nodes:>10}" for r in results.values()) + f" {ratio:>10.1f}x")
     print(
         f"    plain / full: min {min(ratios):.1f}x, geometric mean {statistics.geometric_mean(ratios):.1f}x "
-        f"(target >= {NODE_RATIO_TARGET:.0f}x on every position, equal scores)\n"
+        f"(target >= {NODE_RATIO_TARGET:.0f}x on every position, ordering keeps the score)\n"
     )
     return ok
 
