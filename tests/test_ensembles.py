@@ -172,3 +172,14 @@ def test_tangent_kernel_exact_for_a_linear_model() -> None:
     assert abs(tangent_kernel(model, x, lambda_b=0.3, lambda_W=2.0) - (2.0 * 6.25 / 4 + 0.3)) < 1e-6
     with pytest.raises(ValueError, match="x must be"):
         tangent_kernel(model, torch.ones(2, 4))
+
+
+def test_excess_kurtosis_from_variances_agrees_with_the_fourth_moment() -> None:
+    # Both estimate the same kurtosis; layer 0 is exactly Gaussian (0 up to sampling error).
+    ens = sample_preactivations("tanh", 0.0, 1.0, 1.0, 4, 32, 6000, torch.Generator().manual_seed(2))
+    direct, from_variances = ens.excess_kurtosis(), ens.excess_kurtosis_from_variances()
+    assert from_variances.value.shape == (5,)
+    gap = (direct.value - from_variances.value).abs()
+    assert bool((gap <= 4 * (direct.stderr**2 + from_variances.stderr**2).sqrt()).all())
+    assert abs(float(from_variances.value[0])) <= 4 * float(from_variances.stderr[0])
+    assert bool((from_variances.stderr[1:] < direct.stderr[1:]).all())

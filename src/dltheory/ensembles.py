@@ -140,6 +140,33 @@ class Ensemble:
         estimates = [_kurtosis(s, f) for s, f in zip(second, self.fourth_moments)]
         return Estimate(torch.stack([e.value for e in estimates]), torch.stack([e.stderr for e in estimates]))
 
+    def excess_kurtosis_from_variances(self) -> Estimate:
+        """The excess kurtosis at every layer from the spread of each network's variance (plain networks only).
+
+        Serves Chapter 2, notebook "Finite width". In a plain network the neurons of a layer are, given the
+        previous layer, independent Gaussians of variance G (eq. `eq-layer-given-previous`), so
+        ``E[z^4] = 3 E[G^2]``, and the neuron average ``G_hat = (1/n) sum_i z_i^2`` of one network has
+        ``E[G_hat^2] = E[G^2] (n + 2) / n``. Hence the excess kurtosis is
+
+            3 n / (n + 2) E[G_hat^2] / E[G_hat]^2 - 3,
+
+        estimated from the second moments alone, with a delta-method standard error over networks. Where the
+        fluctuations of G dominate the sampling noise of one network (tanh at n = 256, say) its standard error
+        is several times smaller than that of `excess_kurtosis`; both estimate the same number. It is not
+        valid with a shortcut, where a neuron is not Gaussian given the previous layer.
+
+        Returns:
+            An `Estimate` of shape (depth + 1,) or (depth + 1, m).
+        """
+        second = self.second_moments
+        if second.ndim == 4:
+            second = second.diagonal(dim1=-2, dim2=-1)
+        width = self.z.shape[1]
+        scale = 3 * width / (width + 2)
+        estimates = [_kurtosis(s, s**2) for s in second]  # E[G_hat^2] / E[G_hat]^2 - 1, with its error
+        value = torch.stack([scale * (e.value + 3) - 3 for e in estimates])
+        return Estimate(value, scale * torch.stack([e.stderr for e in estimates]))
+
 
 def sample_preactivations(
     activation: str | Activation,
