@@ -4,4 +4,66 @@ from __future__ import annotations
 
 from wrong_theories import WrongTheory
 
-WRONG_THEORIES: list[WrongTheory] = []
+UNIVERSAL = "book/ch03/universal_approximation.ipynb"
+DEPTH = "book/ch03/depth_separation.ipynb"
+YAROTSKY = "book/ch03/yarotsky.ipynb"
+RATES = "book/ch03/rates_dimension.ipynb"
+SPLINES = "book/ch03/random_features_splines.ipynb"
+
+WRONG_THEORIES: list[WrongTheory] = [
+    WrongTheory(
+        notebook=UNIVERSAL, name="interp-bound-5pct-high", kind="constant",
+        description="the interpolation error M h²/8 overestimated by 5%",
+        patch="import dltheory.approx as m\n_bound = m.interpolation_error_bound\n"
+              "m.interpolation_error_bound = lambda h, M: 1.05 * _bound(h, M)",
+        caught_by="ch03.universal.interp-tight"),
+    WrongTheory(
+        notebook=UNIVERSAL, name="interp-bound-h-exponent", kind="exponent",
+        description="the interpolation error taken as M h^1.9/8, an exponent slightly below 2",
+        patch="import dltheory.approx as m\n_bound = m.interpolation_error_bound\n"
+              "m.interpolation_error_bound = lambda h, M: _bound(h, M) * h ** -0.1",
+        caught_by="ch03.universal.interp-tight"),
+    WrongTheory(
+        notebook=YAROTSKY, name="square-error-chord-gap", kind="constant",
+        description="M h²/4: the chord's midpoint gap h²/4 of x² taken as the general constant, twice the error",
+        patch="import dltheory.approx as m\n_bound = m.interpolation_error_bound\n"
+              "m.interpolation_error_bound = lambda h, M: 2 * _bound(h, M)",
+        caught_by="ch03.yarotsky.square-m1"),
+    WrongTheory(
+        notebook=YAROTSKY, name="poly-error-per-network-layer", kind="exponent",
+        description="the polynomial's error falling by 4 per layer of the whole network, depth (D − 1) m, not per tooth layer",
+        patch="import dltheory.approx as m\n_bound = m.polynomial_error_bound\n"
+              "m.polynomial_error_bound = lambda c, layers: _bound(c, layers) * 4.0 ** (-(len(c) - 2) * layers)",
+        caught_by="ch03.yarotsky.poly-rate"),
+    WrongTheory(
+        notebook=DEPTH, name="random-pieces-without-the-first", kind="off-by-one",
+        description="a random shallow network's pieces counted as its kinks inside the interval, n p, not 1 + n p",
+        patch="import dltheory.approx as m\n_expected = m.expected_random_pieces\n"
+              "m.expected_random_pieces = lambda width, a, b: _expected(width, a, b) - 1",
+        caught_by="ch03.regions.random-shallow"),
+    WrongTheory(
+        notebook=DEPTH, name="kink-scale-inverted", kind="constant",
+        description="the kink −b/w taken as Cauchy with scale √2 instead of 1/√2 (weight and bias variances swapped)",
+        patch="import math\nimport dltheory.approx as m\n"
+              "m.expected_random_pieces = lambda width, a, b: 1 + width * (math.atan(b / math.sqrt(2))"
+              " - math.atan(a / math.sqrt(2))) / math.pi",
+        caught_by="ch03.regions.random-shallow"),
+    WrongTheory(
+        notebook=RATES, name="barron-squared-error-as-error", kind="exponent",
+        description="Barron's bound (2rC_f)²/n on the squared error quoted as a bound on the error: rate n^-1",
+        patch="import dltheory.rates as m\n"
+              "m.barron_bound = lambda barron_norm, radius, width: (2 * radius * barron_norm) ** 2 / (width // 2)",
+        caught_by="ch03.rates.barron-d8"),
+    WrongTheory(
+        notebook=SPLINES, name="spline-lambda-2pct-high", kind="constant",
+        description="the smoothing parameter Λ = λ L / n overestimated by 2%",
+        patch="import dltheory.splines as m\n_lam = m.spline_lambda\n"
+              "m.spline_lambda = lambda ridge, width, length: 1.02 * _lam(ridge, width, length)",
+        caught_by="ch03.splines.lambda"),
+    WrongTheory(
+        notebook=SPLINES, name="spline-lambda-without-length", kind="dropped-term",
+        description="Λ = λ / n: the length of the data interval dropped from eq-spline-lambda",
+        patch="import dltheory.splines as m\n"
+              "m.spline_lambda = lambda ridge, width, length: ridge / width",
+        caught_by="ch03.splines.lambda"),
+]
