@@ -8,6 +8,7 @@ GAME_TREES = "book/ch04/game_trees.ipynb"
 ALPHA_BETA = "book/ch04/alpha_beta.ipynb"
 ENGINE_PLAY = "book/ch04/engine_play.ipynb"
 MCTS = "book/ch04/mcts.ipynb"
+ALPHAZERO = "book/ch04/alphazero_hexapawn.ipynb"
 
 WRONG_THEORIES: list[WrongTheory] = [
     WrongTheory(
@@ -67,4 +68,10 @@ WRONG_THEORIES: list[WrongTheory] = [
               "    return _delta(board, move) - lost\n"
               "m.move_delta = move_delta",
         caught_by="ch04.engine.fork"),
+    WrongTheory(
+        notebook=ALPHAZERO, name="value-target-wrong-side", kind="sign",
+        description="the value target z given for the player who just moved instead of the side to move",
+        patch="import dataclasses\nimport dltheory.alphazero as m\n_examples = m.solver_examples\n"
+              "m.solver_examples = lambda game: [dataclasses.replace(e, value=-e.value) for e in _examples(game)]",
+        caught_by="ch04.az.supervised-value-signs"),
 ]
