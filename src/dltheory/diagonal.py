@@ -91,6 +91,56 @@ def train_diagonal(
     return DiagonalTraining(beta=(u * u - v * v).sum(dim=0), loss=loss)
 
 
+def implicit_bias_interpolator(X: torch.Tensor, y: torch.Tensor, alpha: float, *, width: int = 1) -> torch.Tensor:
+    """The interpolator that gradient flow from scale alpha converges to: argmin Q_alpha(beta) s.t. X beta = y.
+
+    Chapter 1, Sec. "Beyond the kernel" (Woodworth et al. 2020, Theorem 1). Gradient flow on u and v from
+    u = v = alpha keeps beta = u*u - v*v of the form beta = 2 alpha^2 sinh(X^T nu) for some nu in R^n
+    (each coordinate of u grows like alpha exp(-2 s) and of v like alpha exp(2 s), with s in the span of
+    the rows of X), and among those vectors there is exactly one interpolator. It minimizes the potential
+    ``Q_alpha(beta) = alpha^2 sum_i q(beta_i / alpha^2)``, ``q(z) = 2 - sqrt(4 + z^2) + z arcsinh(z / 2)``,
+    whose gradient is ``arcsinh(beta / (2 alpha^2))``. For large alpha, ``Q_alpha(beta) = ||beta||^2 / (4
+    alpha^2) (1 - O(beta^2 / (48 alpha^4)))``, the kernel (minimum-l2) limit; for small alpha,
+    ``Q_alpha(beta) / log(1 / alpha^2) = ||beta||_1 + O(1 / log(1 / alpha))``, the rich (minimum-l1) limit.
+    Width k at scale alpha is scale alpha sqrt(k). Computed by Newton's method on the convex dual
+    ``min_nu sum_i 2 alpha^2 cosh((X^T nu)_i) - nu.y``.
+
+    Args:
+        X: design matrix, shape (n, d), of full row rank n.
+        y: targets, shape (n,).
+        alpha: the initialization scale, positive.
+        width: the number of copies of (u, v), a positive integer.
+
+    Returns:
+        beta, shape (d,), with ``X beta = y`` to round-off.
+
+    Raises:
+        TypeError: if X or y is not a floating-point tensor.
+        ValueError: if shapes do not match, alpha or width is out of range, or Newton's method does not
+            converge (X without full row rank, or an alpha so small that cosh overflows).
+    """
+    _check(X, y, alpha, 1.0, 0, width, None)
+    y = y.to(X.dtype)
+    scale = 2 * float(alpha) ** 2 * width
+    nu = X.new_zeros(X.shape[0])
+
+    def dual(nu: torch.Tensor) -> float:
+        return float(scale * torch.cosh(X.T @ nu).sum() - nu @ y)
+
+    for _ in range(200):
+        z = X.T @ nu
+        gradient = X @ (scale * torch.sinh(z)) - y
+        if float(gradient.norm()) <= 1e-12 * max(float(y.norm()), 1e-300):
+            return scale * torch.sinh(X.T @ nu)
+        hessian = (X * (scale * torch.cosh(z))) @ X.T
+        step = torch.linalg.solve(hessian, gradient)
+        t, start, slope = 1.0, dual(nu), float(gradient @ step)
+        while dual(nu - t * step) > start - 0.25 * t * slope and t > 1e-12:
+            t /= 2
+        nu = nu - t * step
+    raise ValueError("Newton's method did not converge: X needs full row rank, and alpha must not be tiny")
+
+
 def _check(
     X: object, y: object, alpha: float, eta: float, steps: int, width: int, batch_size: int | None
 ) -> None:

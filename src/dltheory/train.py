@@ -22,6 +22,7 @@ from typing import Literal
 
 import torch
 
+from dltheory.checks import check_integer, check_positive
 from dltheory.twolayer import TwoLayerReLU
 
 Method = Literal["gd", "heavy_ball", "nesterov"]
@@ -215,6 +216,76 @@ def tuned_step(method: Method, lambda_min: float, lambda_max: float) -> Tuning:
     return Tuning(eta=1 / lambda_max, momentum=(root - 1) / (root + 1), rate=1 - 1 / root)
 
 
+def linearized_residuals(
+    H: torch.Tensor,
+    residual: torch.Tensor,
+    eta: float,
+    steps: int,
+    *,
+    method: Method = "gd",
+    momentum: float = 0.0,
+) -> torch.Tensor:
+    """The residuals u(k) - y that `train` would produce if the Gram matrix stayed frozen at H.
+
+    Chapter 1, Secs. "Eigen-dynamics" and "Acceleration": in the lazy regime the outputs move as
+    u(k+1) - u(k) = J (W(k+1) - W(k)) with J J^T = H fixed, so the three methods of `train` become
+    linear recursions on the residual r(k) = u(k) - y (Chapter 0's quadratic, eq. `eq-residual-decay`):
+    gd: r(k+1) = (I - eta H) r(k);
+    heavy_ball: r(k+1) = (I - eta H) r(k) + beta (r(k) - r(k-1)) (eq. `eq-heavy-ball`);
+    nesterov: s = r(k) + beta (r(k) - r(k-1)), r(k+1) = (I - eta H) s (eq. `eq-nesterov`),
+    with beta = `momentum` and r(-1) = r(0), since `train` starts at rest. This is the prediction of the
+    frozen kernel for every step, transient included (for the tunings of `tuned_step` the momentum
+    methods have a double root, so their residual decays like k rho^k, not rho^k).
+
+    Args:
+        H: the Gram matrix, symmetric, shape (n, n).
+        residual: u(0) - y, shape (n,).
+        eta: the step size, positive.
+        steps: the number of steps, a non-negative integer.
+        method: "gd", "heavy_ball" or "nesterov".
+        momentum: beta, in (0, 1) for the momentum methods and 0 for "gd".
+
+    Returns:
+        The predicted residuals for k = 0..steps, shape (steps + 1, n).
+
+    Raises:
+        TypeError: if H or residual is not a floating-point tensor.
+        ValueError: if H is not square, residual has the wrong shape, or eta, steps, method or momentum
+            is out of its range.
+    """
+    for name, value in (("H", H), ("residual", residual)):
+        if not isinstance(value, torch.Tensor) or not value.is_floating_point():
+            raise TypeError(f"{name} must be a floating-point tensor, got {type(value).__name__}")
+    if H.ndim != 2 or H.shape[0] != H.shape[1] or H.shape[0] == 0:
+        raise ValueError(f"H must be a non-empty square matrix, got shape {tuple(H.shape)}")
+    n = H.shape[0]
+    if residual.shape != (n,):
+        raise ValueError(f"residual must have shape ({n},), got {tuple(residual.shape)}")
+    eta = check_positive("eta", eta)
+    steps = check_integer("steps", steps, minimum=0)
+    _check_method(method, momentum)
+    r = residual.to(H.dtype)
+    out = H.new_empty(steps + 1, n)
+    out[0], previous = r, r
+    for k in range(steps):
+        if method == "nesterov":
+            s = r + momentum * (r - previous)
+            r, previous = s - eta * (H @ s), r
+        else:
+            r, previous = r - eta * (H @ r) + momentum * (r - previous), r
+        out[k + 1] = r
+    return out
+
+
+def _check_method(method: str, momentum: float) -> None:
+    if method not in METHODS:
+        raise ValueError(f"method must be one of {METHODS}, got {method!r}")
+    if method == "gd" and momentum != 0:
+        raise ValueError(f"momentum must be 0 for method 'gd', got {momentum}; use 'heavy_ball' or 'nesterov'")
+    if method != "gd" and not 0 < momentum < 1:
+        raise ValueError(f"momentum must lie in (0, 1) for method {method!r}, got {momentum}")
+
+
 def _forward(
     X: torch.Tensor, W: torch.Tensor, a: torch.Tensor, y: torch.Tensor
 ) -> tuple[torch.Tensor, torch.Tensor]:
@@ -257,12 +328,7 @@ def _check(
         raise ValueError(f"eta must be a finite positive number, got {eta}")
     if isinstance(steps, bool) or not isinstance(steps, int) or steps < 0:
         raise ValueError(f"steps must be a non-negative integer, got {steps!r}")
-    if method not in METHODS:
-        raise ValueError(f"method must be one of {METHODS}, got {method!r}")
-    if method == "gd" and momentum != 0:
-        raise ValueError(f"momentum must be 0 for method 'gd', got {momentum}; use 'heavy_ball' or 'nesterov'")
-    if method != "gd" and not 0 < momentum < 1:
-        raise ValueError(f"momentum must lie in (0, 1) for method {method!r}, got {momentum}")
+    _check_method(method, momentum)
     if batch_size is not None and (
         isinstance(batch_size, bool) or not isinstance(batch_size, int) or not 1 <= batch_size <= n
     ):
