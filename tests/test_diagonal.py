@@ -7,7 +7,7 @@ import pytest
 import torch
 from scipy.optimize import linprog
 
-from dltheory.diagonal import train_diagonal
+from dltheory.diagonal import implicit_bias_interpolator, train_diagonal
 
 
 def _sparse_problem(n: int = 20, d: int = 40) -> tuple[torch.Tensor, torch.Tensor]:
@@ -81,3 +81,33 @@ def test_bad_inputs_name_the_parameter(kwargs: dict, name: str) -> None:
 def test_integer_inputs_raise_type_error() -> None:
     with pytest.raises(TypeError, match="X"):
         train_diagonal(torch.zeros(2, 2, dtype=torch.int64), torch.zeros(2), 0.1, 0.1, 1)
+
+
+def test_implicit_bias_interpolator_is_where_small_step_gradient_descent_lands() -> None:
+    # Woodworth et al. (2020), Theorem 1: gradient flow from alpha ends at argmin Q_alpha; a small step is close to
+    # the flow (the discrete bias is first order in the step).
+    X, y = _sparse_problem()
+    beta = implicit_bias_interpolator(X, y, 0.3)
+    assert float((X @ beta - y).norm()) < 1e-10
+    run = train_diagonal(X, y, alpha=0.3, eta=0.01, steps=8000)
+    assert float((run.beta - beta).norm() / beta.norm()) < 5e-3
+
+
+def test_implicit_bias_interpolator_limits_and_width() -> None:
+    X, y = _sparse_problem()
+    lp = linprog(np.ones(80), A_eq=np.hstack([X.numpy(), -X.numpy()]), b_eq=y.numpy(), bounds=(0, None))
+    beta_l1, beta_l2 = torch.tensor(lp.x[:40] - lp.x[40:]), torch.linalg.pinv(X) @ y
+    relative = lambda beta, target: float((beta - target).norm() / target.norm())
+    assert relative(implicit_bias_interpolator(X, y, 1e-4), beta_l1) < 1e-3
+    # the lazy side departs from l2 at the relative order beta^2 / (48 alpha^4) of the quartic term of q
+    assert relative(implicit_bias_interpolator(X, y, 10.0), beta_l2) < 1e-5
+    wide = implicit_bias_interpolator(X, y, 0.2, width=4)
+    assert torch.allclose(wide, implicit_bias_interpolator(X, y, 0.4), atol=1e-12)
+
+
+def test_implicit_bias_interpolator_rejects_bad_inputs() -> None:
+    X, y = _sparse_problem()
+    with pytest.raises(ValueError, match="alpha"):
+        implicit_bias_interpolator(X, y, 0.0)
+    with pytest.raises(ValueError, match="width"):
+        implicit_bias_interpolator(X, y, 0.3, width=0)

@@ -98,6 +98,32 @@ def test_lambda_0_of_two_inputs() -> None:
     assert values[0] > values[1] > values[2] > 0
 
 
+def test_relu_gram_diagonal_is_one_half_so_the_trace_is_n_over_two() -> None:
+    # Demoted from the notebook's claim ch01.gram.trace: an identity of eq. (eq-gram-limit). A unit norm off by
+    # eps in floating point gives arccos(1 - eps) ~ sqrt(2 eps), about 2e-9 per diagonal entry.
+    H = relu_gram(unit_rows(200, 3, seed=3))
+    assert torch.allclose(H.diagonal(), torch.full((200,), 0.5, dtype=F64), atol=1e-8)
+    assert abs(float(torch.linalg.eigvalsh(H).sum()) - 100.0) < 1e-6
+
+
+def test_relu_gram_is_positive_definite_for_non_parallel_inputs() -> None:
+    # Demoted from ch01.gram.positive: Theorem thm-lambda0-positive (Du et al. 2019, Sec. 3).
+    for seed in range(3):
+        assert lambda_0(relu_gram(unit_rows(200, 3, seed=seed))) > 0
+
+
+def test_lambda_0_never_exceeds_the_rayleigh_quotient_of_a_pair() -> None:
+    # Demoted from ch01.gram.rayleigh-bound: for every pair (i, j), the vector (e_i - e_j)/sqrt(2) has Rayleigh
+    # quotient (H_ii + H_jj)/2 - H_ij = 1/2 - H_ij, which bounds the smallest eigenvalue.
+    for theta in (1e-3, 1e-2, 0.1, 0.5):
+        Z = unit_rows(10, 6, seed=4)
+        u, v = Z[0], torch.randn(6, generator=torch.Generator().manual_seed(5), dtype=F64)
+        v = nn.functional.normalize(v - (v @ u) * u, dim=0)
+        H = relu_gram(torch.cat([Z, (math.cos(theta) * u + math.sin(theta) * v)[None]]))
+        pairs = 0.5 - H + torch.eye(11, dtype=F64)  # the diagonal (i = j) is no pair
+        assert lambda_0(H) <= float(pairs.min()) + 1e-12
+
+
 @pytest.mark.parametrize(
     ("X", "error", "match"),
     [

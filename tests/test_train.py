@@ -9,7 +9,7 @@ import torch
 from torch import nn
 
 from dltheory.ntk import eigen_dynamics, lambda_0, relu_gram
-from dltheory.train import train, tuned_step
+from dltheory.train import METHODS, linearized_residuals, train, tuned_step
 from dltheory.twolayer import TwoLayerReLU
 
 F64 = torch.float64
@@ -174,3 +174,43 @@ def test_train_rejects_bad_inputs(change: dict[str, object], error: type[Excepti
     arguments.update(change)
     with pytest.raises(error, match=match):
         train(**arguments)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("method", METHODS)
+def test_linearized_residuals_follow_a_network_whose_kernel_stays_put(method: str) -> None:
+    # Started within 1e-6 of the labels the weights barely move, so no pattern flips and the network's
+    # residual is exactly the frozen-kernel recursion (up to round-off).
+    X = sphere(6, 5, seed=3)
+    net = TwoLayerReLU(5, 512, generator=seeded(4))
+    noise = 1e-6 * torch.randn(6, generator=seeded(5), dtype=F64)
+    y = net(X).detach().squeeze(1) + noise
+    H0 = net.gram(X)
+    eigenvalues = torch.linalg.eigvalsh(H0)
+    tuning = tuned_step(method, float(eigenvalues[0]), float(eigenvalues[-1]))
+    run = train(net, X, y, tuning.eta, 40, method=method, momentum=tuning.momentum)
+    frozen = linearized_residuals(H0, -noise, tuning.eta, 40, method=method, momentum=tuning.momentum)
+    assert float(run.flipped_fraction[-1]) == 0.0
+    assert torch.allclose(run.residuals, frozen, atol=1e-14, rtol=1e-9)
+
+
+def test_linearized_residuals_of_gd_are_the_eigen_dynamics() -> None:
+    X = sphere(7, 4, seed=6)
+    H, y = relu_gram(X), torch.randn(7, generator=seeded(7), dtype=F64)
+    predicted = eigen_dynamics(H, y, 0.3, 25)
+    frozen = linearized_residuals(H, -y, 0.3, 25)
+    assert torch.allclose(predicted.project(frozen), predicted.projections, atol=1e-12)
+
+
+def test_linearized_residuals_rejects_bad_inputs() -> None:
+    H = torch.eye(3, dtype=F64)
+    r = torch.ones(3, dtype=F64)
+    with pytest.raises(ValueError, match="residual must have shape"):
+        linearized_residuals(H, torch.ones(2, dtype=F64), 0.1, 3)
+    with pytest.raises(ValueError, match="eta"):
+        linearized_residuals(H, r, -0.1, 3)
+    with pytest.raises(ValueError, match="steps"):
+        linearized_residuals(H, r, 0.1, -1)
+    with pytest.raises(ValueError, match="momentum must lie"):
+        linearized_residuals(H, r, 0.1, 3, method="nesterov")
+    with pytest.raises(TypeError, match="H must be"):
+        linearized_residuals([[1.0]], r, 0.1, 3)
