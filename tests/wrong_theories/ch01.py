@@ -4,4 +4,55 @@ from __future__ import annotations
 
 from wrong_theories import WrongTheory
 
-WRONG_THEORIES: list[WrongTheory] = []
+GRAM = "book/ch01/gram_matrix.ipynb"
+WIDTH = "book/ch01/width_sweep.ipynb"
+EIGEN = "book/ch01/eigen_dynamics.ipynb"
+MOMENTUM = "book/ch01/momentum.ipynb"
+BEYOND = "book/ch01/beyond_lazy.ipynb"
+
+WRONG_THEORIES: list[WrongTheory] = [
+    WrongTheory(
+        notebook=GRAM, name="gram-2pct-high", kind="constant",
+        description="the closed form of H∞ 2% too large (a slipped constant in the arc-cosine kernel)",
+        patch="import dltheory.ntk as m\n_relu_gram = m.relu_gram\n"
+              "m.relu_gram = lambda X, X2=None: 1.02 * _relu_gram(X, X2)",
+        caught_by="ch01.gram.monte-carlo"),
+    WrongTheory(
+        notebook=WIDTH, name="lambda0-second-eigenvalue", kind="off-by-one",
+        description="λ0 read as the second smallest eigenvalue of H∞ (an index off by one)",
+        patch="import torch\nimport dltheory.ntk as m\n"
+              "m.lambda_0 = lambda H: float(torch.linalg.eigvalsh(H)[1])",
+        caught_by="ch01.width.rate"),
+    WrongTheory(
+        notebook=EIGEN, name="residual-decays-at-loss-rate", kind="exponent",
+        description="each eigen-direction of the residual shrinks by (1 − ηλ_i)^2 per step, the loss's factor",
+        patch="import torch\nimport dltheory.ntk as m\n_eigen_dynamics = m.eigen_dynamics\n"
+              "def eigen_dynamics(H, y, eta, steps, u0=None):\n"
+              "    dyn = _eigen_dynamics(H, y, eta, steps, u0=u0)\n"
+              "    k = torch.arange(steps + 1, dtype=H.dtype)[:, None]\n"
+              "    factors = (1 - eta * dyn.eigenvalues)[None, :] ** k\n"
+              "    return m.EigenDynamics(dyn.eigenvalues, dyn.eigenvectors, dyn.projections * factors)\n"
+              "m.eigen_dynamics = eigen_dynamics",
+        caught_by="ch01.eigen.trajectory-width"),
+    WrongTheory(
+        notebook=EIGEN, name="kernel-regression-sign", kind="sign",
+        description="the linearized network moves against its kernel-regression update: f0 − H(x, X) H⁻¹ Δu",
+        patch="import dltheory.ntk as m\n_kernel_regression = m.kernel_regression\n"
+              "m.kernel_regression = lambda K_train, y, K_test: -_kernel_regression(K_train, y, K_test)",
+        caught_by="ch01.linear.test-width"),
+    WrongTheory(
+        notebook=MOMENTUM, name="nesterov-as-heavy-ball", kind="dropped-term",
+        description="Nesterov's frozen-kernel recursion without the extrapolated gradient point (heavy ball's)",
+        patch="import dltheory.train as m\n_linearized = m.linearized_residuals\n"
+              "def linearized_residuals(H, residual, eta, steps, *, method='gd', momentum=0.0):\n"
+              "    method = 'heavy_ball' if method == 'nesterov' else method\n"
+              "    return _linearized(H, residual, eta, steps, method=method, momentum=momentum)\n"
+              "m.linearized_residuals = linearized_residuals",
+        caught_by="ch01.momentum.nesterov-count-2"),
+    WrongTheory(
+        notebook=BEYOND, name="potential-scale-alpha", kind="exponent",
+        description="the potential Q_α at scale α instead of α² (β = 2α sinh(Xᵀν) on the flow's manifold)",
+        patch="import dltheory.diagonal as m\n_interpolator = m.implicit_bias_interpolator\n"
+              "m.implicit_bias_interpolator = lambda X, y, alpha, *, width=1: _interpolator(X, y, alpha ** 0.5, width=width)",
+        caught_by="ch01.diagonal.rich"),
+]
