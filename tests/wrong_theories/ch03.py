@@ -49,6 +49,12 @@ WRONG_THEORIES: list[WrongTheory] = [
               " - math.atan(a / math.sqrt(2))) / math.pi",
         caught_by="ch03.regions.random-shallow"),
     WrongTheory(
+        notebook=DEPTH, name="tooth-cost-half-width", kind="constant",
+        description="an untouched tooth taken to cost width/2 in L1 (its distance to 0) instead of width/4 (to the constant 1/2)",
+        patch="import dltheory.approx as m\n_bound = m.sawtooth_l1_lower_bound\n"
+              "m.sawtooth_l1_lower_bound = lambda k, pieces: 2 * _bound(k, pieces)",
+        caught_by="ch03.depth.shallow-l1-seed0"),
+    WrongTheory(
         notebook=RATES, name="barron-squared-error-as-error", kind="exponent",
         description="Barron's bound (2rC_f)²/n on the squared error quoted as a bound on the error: rate n^-1",
         patch="import dltheory.rates as m\n"
