@@ -1,15 +1,19 @@
 """Tests of the graded labs (Preface, "How labs are graded"): generation, grading, and the lab's own grader.
 
 One module-scoped build of every lab (otter assign, a few seconds) and one grading run per lab are shared by
-the tests. The grading run is the slow part: each submission starts its own Jupyter kernel, and one of them
-loops forever until the time limit kills it.
+the tests. The grading run is the slow part: each submission runs in a bubblewrap sandbox of its own, and in
+one of them gd_errors loops forever until the per-test time limit stops it. The cheating submissions are in
+tests/test_grading_redteam.py, the wrong answers in tests/test_grading_mutants.py.
 """
 
 from __future__ import annotations
 
 import csv
 import importlib.util
+import inspect
+import json
 import math
+import re
 import shutil
 import sys
 import tempfile
@@ -25,7 +29,10 @@ import torch
 import dltheory.labs
 
 ROOT = Path(__file__).resolve().parents[1]
-TIMEOUT = 60  # seconds per submission: the loop is stopped here, and a loaded machine still grades a solution in time
+TIMEOUT = 120  # seconds for running a notebook: a loaded machine still runs a solution in time
+CALL_TIMEOUT = 60  # seconds for one test's calls
+LOOP_TIMEOUT = 5  # seconds per test for the notebook that loops forever (and twice that per cell)
+SECRET = "test secret " + __import__("secrets").token_hex(8)  # a fresh one every run
 
 
 def _load_tool():
@@ -48,14 +55,20 @@ def _test_files(folder: Path) -> dict[str, object]:
 
 
 def _with_infinite_loop(master: Path, function: str) -> nbformat.NotebookNode:
-    """The solution with `while True: pass` as the first line of the body of `function`."""
+    """The solution with `while True: pass` as the first line of the body of `function`, without the cells that
+    call it at top level (the master's own test cells among them), and with one more cell that loops forever."""
     notebook = nbformat.read(master, as_version=4)
     for cell in notebook.cells:
         if cell.cell_type == "code" and cell.source.startswith(f"def {function}("):
             cell.source = cell.source.replace("    # BEGIN SOLUTION\n", "    # BEGIN SOLUTION\n    while True: pass\n", 1)
             assert "while True" in cell.source
-            return notebook
-    raise AssertionError(f"no cell defines {function} in {master}")
+            break
+    else:
+        raise AssertionError(f"no cell defines {function} in {master}")
+    notebook.cells = [cell for cell in notebook.cells if cell.cell_type != "code" or f"{function}(" not in cell.source
+                      or cell.source.startswith(f"def {function}(")]
+    notebook.cells.append(nbformat.v4.new_code_cell("while True:\n    pass"))
+    return notebook
 
 
 @pytest.fixture(scope="module")
@@ -88,11 +101,16 @@ def _grade_all(built: dict[str, object], tmp_path_factory: pytest.TempPathFactor
         folder = tmp_path_factory.mktemp(f"submissions-{lab}")
         shutil.copy(tool.masters()[lab], folder / "solution.ipynb")
         shutil.copy(built[lab].student, folder / "blank.ipynb")
-        if lab == "lab00":
-            nbformat.write(_with_infinite_loop(tool.masters()[lab], "gd_errors"), folder / "loop.ipynb")
         out = folder / "gradebook.csv"
-        grades = tool.grade(built[lab].autograder, folder, out, timeout=TIMEOUT, jobs=2)
+        grades = tool.grade(lab, built[lab].autograder, folder, out, secret=SECRET, timeout=TIMEOUT,
+                            call_timeout=CALL_TIMEOUT, jobs=2)
         result[lab] = ({row.submission: row for row in grades}, out)
+    folder = tmp_path_factory.mktemp("submissions-loop")
+    nbformat.write(_with_infinite_loop(tool.masters()["lab00"], "gd_errors"), folder / "loop.ipynb")
+    out = folder / "gradebook.csv"
+    grades = tool.grade("lab00", built["lab00"].autograder, folder, out, secret=SECRET, timeout=TIMEOUT,
+                        call_timeout=LOOP_TIMEOUT, limits=tool.grading.Limits(cell_timeout=2 * LOOP_TIMEOUT))
+    result["loop"] = ({row.submission: row for row in grades}, out)
     return result
 
 
@@ -165,12 +183,75 @@ def test_unknown_lab_is_named() -> None:
 
 def test_grade_rejects_bad_arguments(built: dict[str, object], tmp_path: Path) -> None:
     autograder = built[LABS[0]].autograder
+    out = tmp_path / "gradebook.csv"
     with pytest.raises(ValueError, match="submissions"):
-        tool.grade(autograder, tmp_path, tmp_path / "gradebook.csv")
+        tool.grade(LABS[0], autograder, tmp_path, out, secret=SECRET)
     with pytest.raises(ValueError, match="timeout"):
-        tool.grade(autograder, tmp_path, tmp_path / "gradebook.csv", timeout=0)
+        tool.grade(LABS[0], autograder, tmp_path, out, secret=SECRET, timeout=0)
+    with pytest.raises(ValueError, match="call_timeout"):
+        tool.grade(LABS[0], autograder, tmp_path, out, secret=SECRET, call_timeout=-1)
     with pytest.raises(ValueError, match="jobs"):
-        tool.grade(autograder, tmp_path, tmp_path / "gradebook.csv", jobs=0)
+        tool.grade(LABS[0], autograder, tmp_path, out, secret=SECRET, jobs=0)
+    with pytest.raises(ValueError, match="secret"):
+        tool.grade(LABS[0], autograder, tmp_path, out, secret=" ")
+    with pytest.raises(ValueError, match="memory"):
+        tool.grading.Limits(memory=0)
+
+
+def test_grading_needs_the_instructors_secret(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv(dltheory.labs.SECRET_VARIABLE, raising=False)
+    with pytest.raises(ValueError, match="--seed-file"):
+        tool.read_secret(None)
+    with pytest.raises(ValueError, match="seed_file .* cannot be read"):
+        tool.read_secret(tmp_path / "missing")
+    (tmp_path / "empty").write_text("\n", encoding="utf-8")
+    with pytest.raises(ValueError, match="seed_file .* is empty"):
+        tool.read_secret(tmp_path / "empty")
+    (tmp_path / "secret").write_text("  s3cret\n", encoding="utf-8")
+    assert tool.read_secret(tmp_path / "secret") == "s3cret"
+    monkeypatch.setenv(dltheory.labs.SECRET_VARIABLE, "from the environment")
+    assert tool.read_secret(None) == "from the environment"
+    assert tool.main(["grade", "lab00", str(tmp_path), "--seed-file", str(tmp_path / "empty")]) == 2
+
+
+def test_hidden_inputs_depend_on_the_secret() -> None:
+    try:
+        dltheory.labs.set_grading_secret("one")
+        first = dltheory.labs.grading_seed("lab00.q1")
+        assert dltheory.labs.grading_seed("lab00.q1") == first and dltheory.labs.grading_seed("lab00.q2") != first
+        dltheory.labs.set_grading_secret("two")
+        assert dltheory.labs.grading_seed("lab00.q1") != first
+    finally:
+        dltheory.labs.set_grading_secret(None)
+    with pytest.raises(ValueError, match="name"):
+        dltheory.labs.grading_seed("")
+    with pytest.raises(ValueError, match="secret"):
+        dltheory.labs.set_grading_secret("")
+
+
+def test_every_hidden_test_draws_from_the_secret(built: dict[str, object], tmp_path: Path) -> None:
+    for lab in ("lab00", "lab04"):
+        questions = tool.grading.tests_from_autograder(built[lab].autograder, tmp_path / lab)
+        for question, specs in questions.items():
+            for spec in specs:
+                if spec.hidden:
+                    source = inspect.getsource(spec.function)
+                    pattern = rf"""grading_seed\(["']{lab}\.{question}["']\)"""
+                    assert re.search(pattern, source), f"{lab} {spec.name} uses fixed inputs"
+
+
+def test_unavailable_functions_are_stubs_in_the_grading_library(tmp_path: Path) -> None:
+    for lab, names in dltheory.labs.UNAVAILABLE.items():
+        library = tool.grading.grading_library(Path(dltheory.__file__).parent, names, tmp_path / lab)
+        for name in names:
+            module, _, qualname = name.partition(":")
+            source = library.joinpath(*module.split(".")[1:]).with_suffix(".py").read_text(encoding="utf-8")
+            function = qualname.split(".")[-1]
+            assert f"{name.replace(':', '.')} is unavailable while grading" in source
+            assert source.count(f"def {function}(") == 1, f"{lab}: the original {qualname} is still in the copy"
+    with pytest.raises(ValueError, match="no_such_function"):
+        tool.grading.grading_library(Path(dltheory.__file__).parent, ("dltheory.quadratic:no_such_function",),
+                                     tmp_path / "bad")
 
 
 # ------------------------------------------------------------------------------------------ the lab's grader
@@ -202,13 +283,23 @@ def test_grader_runs_public_tests_in_an_empty_folder_as_on_colab(tmp_path: Path,
     wrong = grader.check("q1", env)
     assert not wrong.passed_all and wrong.grade < 1.0
 
+    # The library's answer is unavailable to the student's code, and the check says so.
+    from dltheory.quadratic import gradient_descent
+    env["gradient_descent"] = gradient_descent  # as after `from dltheory.quadratic import gradient_descent`
+    exec("def gd_errors(quadratic, eta, steps, x0=None):\n    return gradient_descent(quadratic, eta, steps, x0).errors", env)
+    borrowed = grader.check("q1", env)
+    assert not borrowed.passed_all and "gradient_descent is unavailable in this lab" in repr(borrowed)
+    assert env["gradient_descent"] is gradient_descent  # restored after the check
+    assert dltheory.quadratic.gradient_descent is gradient_descent
+
 
 # ------------------------------------------------------------------------------------------ grading
 
 
 @pytest.mark.slow
 def test_every_solution_scores_full_marks(gradebooks: dict[str, tuple[list, Path]]) -> None:
-    for lab, (grades, _) in gradebooks.items():
+    for lab in LABS:
+        grades, _ = gradebooks[lab]
         solution = grades["solution.ipynb"]
         assert solution.status == "ok", f"{lab}: {solution.detail}"
         assert solution.scores == solution.possible and solution.percent == 100.0, f"{lab}: {solution.scores}"
@@ -216,7 +307,8 @@ def test_every_solution_scores_full_marks(gradebooks: dict[str, tuple[list, Path
 
 @pytest.mark.slow
 def test_every_untouched_lab_scores_zero_on_every_question(gradebooks: dict[str, tuple[list, Path]]) -> None:
-    for lab, (grades, _) in gradebooks.items():
+    for lab in LABS:
+        grades, _ = gradebooks[lab]
         blank = grades["blank.ipynb"]
         assert blank.status == "ok", f"{lab}: {blank.detail}"
         assert all(score == 0 for score in blank.scores.values()), f"{lab}: {blank.scores}"
@@ -224,21 +316,39 @@ def test_every_untouched_lab_scores_zero_on_every_question(gradebooks: dict[str,
 
 
 @pytest.mark.slow
-def test_infinite_loop_times_out_alone(gradebooks: dict[str, tuple[list, Path]], grading_root: Path) -> None:
-    grades, out = gradebooks["lab00"]
+def test_infinite_loop_costs_its_question_only(gradebooks: dict[str, tuple[list, Path]]) -> None:
+    grades, out = gradebooks["loop"]
     loop = grades["loop.ipynb"]
-    assert loop.status == "timeout" and loop.total == 0
-    assert grades["solution.ipynb"].status == grades["blank.ipynb"].status == "ok"  # graded in the same run
-    # Nothing the loop started survives: its kernel's command line names the submission's temporary folder,
-    # which lies in this run's grading root (other gradings on the same machine are not ours to count).
+    assert loop.status == "ok", loop.detail
+    assert loop.scores["q1"] == 0 and loop.scores["q2"] == loop.possible["q2"] and loop.scores["q3"] == loop.possible["q3"]
+    assert [test.verdict for test in loop.tests if test.question == "q1"] == ["timeout"] * 3
+    assert "gd_errors did not return in time" in loop.detail
+    assert "CellTimeout" in loop.detail  # the cell that loops at top level was stopped
+    # Nothing the sandbox started survives (each sandbox runs as a uid of its own, and close() checks it).
     survivors = [process.pid for process in psutil.process_iter(["cmdline"])
-                 if any(str(grading_root) in part for part in process.info["cmdline"] or [])]
+                 if "/grader/worker.py" in " ".join(process.info["cmdline"] or [])]
     assert survivors == []
     with open(out, newline="", encoding="utf-8") as stream:
         rows = {row["submission"]: row for row in csv.DictReader(stream)}
     questions = list(loop.possible)
-    assert list(next(iter(rows.values()))) == ["submission", "status", *questions, "total", "possible", "percent",
-                                               "detail"]
-    assert rows["loop.ipynb"]["status"] == "timeout" and rows["loop.ipynb"]["percent"] == "0.0"
-    assert rows["solution.ipynb"]["percent"] == "100.0"
-    assert [rows["solution.ipynb"][q] for q in questions] == [f"{loop.possible[q]:g}" for q in questions]
+    assert list(rows["loop.ipynb"]) == ["submission", "status", *questions, "total", "possible", "percent", "detail"]
+    assert rows["loop.ipynb"]["status"] == "ok" and rows["loop.ipynb"]["q1"] == "0"
+    assert rows["loop.ipynb"]["percent"] == f"{100 * 6 / 9:.1f}"
+    detail = json.loads(out.with_suffix(".json").read_text(encoding="utf-8"))
+    (entry,) = detail["submissions"]
+    assert entry["submission"] == "loop.ipynb" and len(entry["tests"]) == 9
+    assert {test["verdict"] for test in entry["tests"]} == {"timeout", "passed"}
+    assert all(test["message"] for test in entry["tests"] if test["verdict"] != "passed")
+
+
+@pytest.mark.slow
+def test_gradebook_of_solution_and_blank(gradebooks: dict[str, tuple[list, Path]]) -> None:
+    grades, out = gradebooks["lab00"]
+    with open(out, newline="", encoding="utf-8") as stream:
+        rows = {row["submission"]: row for row in csv.DictReader(stream)}
+    possible = grades["solution.ipynb"].possible
+    assert rows["solution.ipynb"]["percent"] == "100.0" and rows["blank.ipynb"]["percent"] == "0.0"
+    assert [rows["solution.ipynb"][q] for q in possible] == [f"{possible[q]:g}" for q in possible]
+    detail = {entry["submission"]: entry for entry in json.loads(out.with_suffix(".json").read_text())["submissions"]}
+    assert all(test["verdict"] == "passed" and test["score"] == test["points"] for test in detail["solution.ipynb"]["tests"])
+    assert all(test["verdict"] == "failed" and test["score"] == 0 for test in detail["blank.ipynb"]["tests"])

@@ -132,6 +132,7 @@ class Session:
         self.failed_cells: list[dict] = []
         self.given_up: str | None = None
         self.timed_out: dict[str, str] = {}
+        self.skipped_cells: set[int] = set()  # cells that ran out of time once are not run again on a restart
 
     def ensure(self) -> Sandbox:
         if self.sandbox is not None and self.sandbox.alive:
@@ -146,7 +147,11 @@ class Session:
         sandbox = Sandbox(self.notebook, self.prepared.library, self.prepared.package, self.prepared.worker,
                           self.prepared.limits, self.prepared.tmp)
         try:
-            self.failed_cells = sandbox.start(self.timeout)
+            failed = sandbox.start(self.timeout, sorted(self.skipped_cells))
+            if self.starts == 1:
+                self.failed_cells = failed
+            self.skipped_cells |= {cell["cell"] for cell in failed if type(cell.get("cell")) is int
+                                   and str(cell.get("error", "")).startswith("CellTimeout")}
         except CallTimeout:
             self.given_up = f"the notebook did not finish running within {self.timeout:g} s"
             raise
@@ -165,8 +170,8 @@ class Session:
 class Proxy:
     """Stands for the student's function `name` in a test: each call is answered by the sandbox, as plain data."""
 
-    def __init__(self, session: Session, name: str, deadline: float) -> None:
-        self._session, self._name, self._deadline = session, name, deadline
+    def __init__(self, session: Session, name: str, deadline: list[float]) -> None:
+        self._session, self._name, self._deadline = session, name, deadline  # deadline[0], shared by a test
         self.__name__ = name
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
@@ -177,11 +182,11 @@ class Proxy:
             encoded_args, encoded_kwargs = codec.encode(list(args)), codec.encode(kwargs)
         except TypeError as error:  # a test passed something the protocol does not carry: a bug of the lab
             raise RuntimeError(f"the grader cannot send the arguments of {self._name}: {error}") from None
-        if not encoded_kwargs["items"]:
-            encoded_kwargs = {"$": "dict", "items": {}}
+        started = time.monotonic()
         sandbox = session.ensure()
+        self._deadline[0] += time.monotonic() - started  # running the notebook again is not the test's time
         try:
-            reply = sandbox.call(self._name, encoded_args, encoded_kwargs, self._deadline)
+            reply = sandbox.call(self._name, encoded_args, encoded_kwargs, self._deadline[0])
         except CallTimeout:
             message = f"{self._name} did not return in time"
             session.timed_out[self._name] = message + " (an earlier call timed out)"
@@ -213,7 +218,7 @@ def _message(error: BaseException) -> str:
 
 def run_test(spec: TestSpec, session: Session, call_timeout: float) -> TestResult:
     """Run one test against the session's sandbox and return its verdict (score 0 or the test's points)."""
-    deadline = time.monotonic() + call_timeout
+    deadline = [time.monotonic() + call_timeout]
     proxies = {name: Proxy(session, name, deadline) for name in spec.parameters}
     verdict, message = "passed", ""
     try:
@@ -330,6 +335,6 @@ def grade_submission(prepared: Prepared, submission: Path, *, timeout: float, ca
     scores = {question: min(score, possible[question]) for question, score in scores.items()}
     if status == "ok":
         failed = [f"{r.test}: {r.verdict}" for r in results if r.verdict != "passed"]
-        cells = [f"cell {c.get('cell')}: {str(c.get('error'))[:120]}" for c in session.failed_cells[:3]]
+        cells = [f"code cell {c.get('cell')}: {str(c.get('error'))[:80]}" for c in session.failed_cells[:10]]
         detail = "; ".join(failed + (["failed " + ", ".join(cells)] if cells else []))[:1000]
     return Grade(submission.name, status, scores, possible, detail, results)

@@ -214,8 +214,9 @@ class Sandbox:
         self._next_id = 0
         self._buffer = b""
 
-    def start(self, timeout: float) -> list[dict]:
-        """Start the sandbox and run the notebook; return the cells that failed (``{"cell", "error"}``).
+    def start(self, timeout: float, skip: list[int] = ()) -> list[dict]:
+        """Start the sandbox and run the notebook but the code cells numbered in `skip` (counting code cells from
+        0); return the cells that failed (``{"cell", "error"}``).
 
         Raises:
             CallTimeout: if the notebook did not finish within `timeout` seconds (the sandbox is closed).
@@ -234,7 +235,7 @@ class Sandbox:
             os.close(from_child)
         self._write, self._read = from_grader, to_grader
         try:
-            self._send(json.dumps(self.notebook).encode("utf-8"))
+            self._send(json.dumps({"notebook": self.notebook, "skip": list(skip)}).encode("utf-8"))
             ready = json.loads(self._receive(time.monotonic() + timeout))
         except (CallTimeout, SandboxError):
             self.close()
