@@ -4,4 +4,58 @@ from __future__ import annotations
 
 from wrong_theories import WrongTheory
 
-WRONG_THEORIES: list[WrongTheory] = []
+WRONG_THEORIES: list[WrongTheory] = [
+    WrongTheory(
+        notebook="book/ch02/kernel_flow.ipynb", name="kernel-recursion-without-bias", kind="dropped-term",
+        description="the kernel recursion K -> C_W <sigma^2>_K with the bias variance C_b dropped",
+        patch="import dltheory.rgflow as m\n_kernel_recursion = m.kernel_recursion\n"
+              "m.kernel_recursion = lambda activation, C_b, C_W, K0, depth, **kw: "
+              "_kernel_recursion(activation, 0.0, C_W, K0, depth, **kw)",
+        caught_by="ch02.kernel-flow.tanh-bias"),
+    WrongTheory(
+        notebook="book/ch02/kernel_flow.ipynb", name="mean-kernel-shift-sign", kind="sign",
+        description="the finite-width shift of the mean kernel with the wrong sign (a random variance taken to raise "
+                    "the mean of tanh^2)",
+        patch="import dltheory.rgflow as m\n_mean_kernel_shift = m.mean_kernel_shift\n"
+              "m.mean_kernel_shift = lambda *args, **kw: -_mean_kernel_shift(*args, **kw)",
+        caught_by="ch02.kernel-flow.tanh-critical"),
+    WrongTheory(
+        notebook="book/ch02/universality.ipynb", name="mean-kernel-shift-half-dropped", kind="constant",
+        description="the finite-width shift of the mean kernel twice too large (the 1/2 of the second-order delta "
+                    "method dropped)",
+        patch="import dltheory.rgflow as m\n_mean_kernel_shift = m.mean_kernel_shift\n"
+              "m.mean_kernel_shift = lambda *args, **kw: 2 * _mean_kernel_shift(*args, **kw)",
+        caught_by="ch02.universality.monte-carlo"),
+    WrongTheory(
+        notebook="book/ch02/finite_width.ipynb", name="vertex-5pct-high", kind="constant",
+        description="the four-point vertex V/(n K^2) overestimated by 5%",
+        patch="import dltheory.rgflow as m\n_normalized_vertex = m.normalized_vertex\n"
+              "m.normalized_vertex = lambda *args, **kw: 1.05 * _normalized_vertex(*args, **kw)",
+        caught_by="ch02.finite-width.relu-exact"),
+    WrongTheory(
+        notebook="book/ch02/trainability.ipynb", name="chi-perp-5pct-high", kind="constant",
+        description="the perpendicular susceptibility C_W <sigma'^2> overestimated by 5%",
+        patch="import dltheory.rgflow as m\n_chi_perp = m.chi_perp\n"
+              "m.chi_perp = lambda activation, C_W, K: 1.05 * _chi_perp(activation, C_W, K)",
+        caught_by="ch02.trainability.gradient-ordered"),
+    WrongTheory(
+        notebook="book/ch02/trainability.ipynb", name="ntk-one-layer-short", kind="off-by-one",
+        description="the tangent-kernel recursion run one layer short (the readout layer forgotten)",
+        patch="import dltheory.rgflow as m\n_ntk_recursion = m.ntk_recursion\n"
+              "m.ntk_recursion = lambda activation, C_b, C_W, K0, depth, **kw: "
+              "_ntk_recursion(activation, C_b, C_W, K0, max(depth - 1, 0), **kw)",
+        caught_by="ch02.trainability.ntk-depth-4"),
+    WrongTheory(
+        notebook="book/ch02/residual.ipynb", name="residual-kernel-shortcut-not-squared", kind="exponent",
+        description="the residual kernel recursion with gamma K instead of gamma^2 K for the shortcut's share",
+        patch="import torch\nimport dltheory.rgflow as m\n_kernel_recursion = m.kernel_recursion\n"
+              "def _wrong(activation, C_b, C_W, K0, depth, *, shortcut=0.0, branch=1.0):\n"
+              "    if shortcut == 0:\n"
+              "        return _kernel_recursion(activation, C_b, C_W, K0, depth, branch=branch)\n"
+              "    flow = [torch.as_tensor(K0, dtype=torch.float64)]\n"
+              "    for _ in range(depth):\n"
+              "        flow.append(shortcut * flow[-1] + branch**2 * _kernel_recursion(activation, C_b, C_W, flow[-1], 1)[1])\n"
+              "    return torch.stack(flow)\n"
+              "m.kernel_recursion = _wrong",
+        caught_by="ch02.residual.kernel-tanh-0.8"),
+]
