@@ -526,6 +526,9 @@ class RandomTree:
         return self.path
 
 
+_MASK64 = (1 << 64) - 1
+
+
 @dataclass(frozen=True)
 class IndependentTree:
     """A uniform game tree whose leaf values are independent and uniform (Chapter 4, Sec. 'Alpha-beta').
@@ -551,8 +554,9 @@ class IndependentTree:
     path: tuple[int, ...] = field(default=(), repr=False)
 
     def __post_init__(self) -> None:
-        for name, low in (("branching", 1), ("depth", 0), ("seed", 0)):
-            check_integer(name, getattr(self, name), low)
+        if not self.path:  # the root is checked; its children inherit the checked numbers
+            for name, low in (("branching", 1), ("depth", 0), ("seed", 0)):
+                check_integer(name, getattr(self, name), low)
 
     @property
     def to_move(self) -> int:
@@ -577,7 +581,12 @@ class IndependentTree:
         """The leaf's value for the side to move, uniform in (-1, 1) and independent of every other leaf's."""
         if not self.is_terminal():
             raise ValueError("result() is defined only at a leaf; use evaluate()")
-        return random.Random(hash((self.seed, self.path))).uniform(-1.0, 1.0)
+        # splitmix64's finaliser of the path's hash: a cheap, well-mixed 64-bit number per leaf
+        z = (hash((self.seed, self.path)) + 0x9E3779B97F4A7C15) & _MASK64
+        z = ((z ^ (z >> 30)) * 0xBF58476D1CE4E5B9) & _MASK64
+        z = ((z ^ (z >> 27)) * 0x94D049BB133111EB) & _MASK64
+        z ^= z >> 31
+        return ((z >> 11) + 0.5) / 2**52 - 1.0  # uniform on a grid of 2^53 points strictly inside (-1, 1)
 
     def evaluate(self) -> float:
         """0: the tree gives no hint before a leaf."""
