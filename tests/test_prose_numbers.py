@@ -26,7 +26,7 @@ _HIDDEN = [
     re.compile(r"(?<!\\)\$[^$\n]+(?<!\\)\$"),  # inline math
     re.compile(r"``.+?``"),  # double-backtick literals
     re.compile(r"\{[\w:-]+\}`[^`]*`"),  # roles: {claim}, {cite}, {eq}, {ref}, ...
-    re.compile(r"`[^`\n]*`"),  # inline code
+    re.compile(r"`[^`]*?`"),  # inline code, which may run over a line break
     re.compile(r"\]\([^)]*\)"),  # link targets
     re.compile(r"^\s*:[\w-]+:.*$", re.M),  # directive options (:label:, :class:)
     re.compile(r"<[^>\n]+>"),  # HTML tags
