@@ -302,9 +302,9 @@ def test_eigen_dynamics_rejects_bad_inputs() -> None:
         eigen_dynamics(H, torch.zeros(4, dtype=F64), 0.1, 5)
     with pytest.raises(ValueError, match="u0 must have shape"):
         eigen_dynamics(H, y, 0.1, 5, u0=torch.zeros(2, dtype=F64))
-    with pytest.raises(ValueError, match="eta must be positive"):
+    with pytest.raises(ValueError, match="eta must be a positive finite number"):
         eigen_dynamics(H, y, 0.0, 5)
-    with pytest.raises(ValueError, match="steps must be a non-negative integer"):
+    with pytest.raises(ValueError, match="steps must be an integer >= 0"):
         eigen_dynamics(H, y, 0.1, -1)
     with pytest.raises(ValueError, match="residuals must have shape"):
         eigen_dynamics(H, y, 0.1, 5).project(torch.zeros(2, 4, dtype=F64))

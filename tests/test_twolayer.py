@@ -64,9 +64,9 @@ def test_gram_and_patterns() -> None:
 @pytest.mark.parametrize(
     ("kwargs", "match"),
     [
-        ({"d": 0, "m": 10}, "d must be a positive integer"),
-        ({"d": 3, "m": 2.5}, "m must be a positive integer"),
-        ({"d": 3, "m": True}, "m must be a positive integer"),
+        ({"d": 0, "m": 10}, "d must be an integer >= 1"),
+        ({"d": 3, "m": 2.5}, "m must be an integer >= 1"),
+        ({"d": 3, "m": True}, "m must be an integer >= 1"),
         ({"d": 3, "m": 10, "init_scale": 0.0}, "init_scale must be"),
         ({"d": 3, "m": 10, "init_scale": float("inf")}, "init_scale must be"),
     ],

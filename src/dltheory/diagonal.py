@@ -12,10 +12,11 @@ Section of Chapter 1 served here: "Beyond the kernel".
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 
 import torch
+
+from dltheory.checks import check_integer, check_positive
 
 
 @dataclass(frozen=True)
@@ -152,12 +153,10 @@ def _check(
     n = X.shape[0]
     if y.shape != (n,):
         raise ValueError(f"y must have shape ({n},) to match X, got {tuple(y.shape)}")
-    for name, value in (("alpha", alpha), ("eta", eta)):
-        if not value > 0 or math.isinf(value):
-            raise ValueError(f"{name} must be a finite positive number, got {value}")
-    for name, value in (("steps", steps), ("width", width)):
-        if isinstance(value, bool) or not isinstance(value, int) or value < (0 if name == "steps" else 1):
-            raise ValueError(f"{name} must be a {'non-negative' if name == 'steps' else 'positive'} integer, got {value!r}")
+    check_positive("alpha", alpha)
+    check_positive("eta", eta)
+    check_integer("steps", steps, minimum=0)
+    check_integer("width", width, minimum=1)
     if batch_size is not None and (
         isinstance(batch_size, bool) or not isinstance(batch_size, int) or not 1 <= batch_size <= n
     ):

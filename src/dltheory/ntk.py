@@ -26,6 +26,8 @@ import torch
 from torch import nn
 from torch.func import functional_call, jacrev, vmap
 
+from dltheory.checks import check_integer, check_positive
+
 #: Parameter-free modules applied elementwise (in evaluation mode, where dropout is the identity); a chain
 #: of these and `nn.Linear` takes the fast path of `empirical_ntk`.
 ELEMENTWISE: tuple[type[nn.Module], ...] = (
@@ -218,10 +220,8 @@ def eigen_dynamics(
     _check_vector("y", y, n)
     if u0 is not None:
         _check_vector("u0", u0, n)
-    if not eta > 0:
-        raise ValueError(f"eta must be positive, got {eta}")
-    if isinstance(steps, bool) or not isinstance(steps, int) or steps < 0:
-        raise ValueError(f"steps must be a non-negative integer, got {steps!r}")
+    eta = check_positive("eta", eta)
+    steps = check_integer("steps", steps, minimum=0)
     eigenvalues, eigenvectors = torch.linalg.eigh(H)
     eigenvalues, eigenvectors = eigenvalues.flip(0), eigenvectors.flip(1)
     start = -y if u0 is None else u0 - y

@@ -324,15 +324,12 @@ def _check(
     n = X.shape[0]
     if y.shape != (n,):
         raise ValueError(f"y must have shape ({n},) to match X, got {tuple(y.shape)}")
-    if not eta > 0 or math.isinf(eta):
-        raise ValueError(f"eta must be a finite positive number, got {eta}")
-    if isinstance(steps, bool) or not isinstance(steps, int) or steps < 0:
-        raise ValueError(f"steps must be a non-negative integer, got {steps!r}")
+    check_positive("eta", eta)
+    check_integer("steps", steps, minimum=0)
     _check_method(method, momentum)
     if batch_size is not None and (
         isinstance(batch_size, bool) or not isinstance(batch_size, int) or not 1 <= batch_size <= n
     ):
         raise ValueError(f"batch_size must be None or an integer in 1..{n}, got {batch_size!r}")
-    if isinstance(record_every, bool) or not isinstance(record_every, int) or record_every < 1:
-        raise ValueError(f"record_every must be a positive integer, got {record_every!r}")
+    check_integer("record_every", record_every, minimum=1)
     return X.detach(), y.detach().to(dtype)

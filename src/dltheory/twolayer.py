@@ -16,6 +16,8 @@ import torch
 from torch import nn
 from torch.nn.utils import skip_init
 
+from dltheory.checks import DTYPE, check_integer, check_positive
+
 
 class TwoLayerReLU(nn.Sequential):
     """The two-layer ReLU network f(x) = m^{-1/2} sum_r a_r relu(w_r.x) of Du et al. (2019).
@@ -33,7 +35,7 @@ class TwoLayerReLU(nn.Sequential):
         dtype, device: of the parameters.
 
     Raises:
-        ValueError: if d or m is not a positive integer or init_scale is not positive.
+        ValueError: if d or m is not an integer >= 1 or init_scale is not a positive finite number.
 
     Example:
         net = TwoLayerReLU(d=10, m=4096, generator=torch.Generator().manual_seed(0))
@@ -47,14 +49,11 @@ class TwoLayerReLU(nn.Sequential):
         init_scale: float = 1.0,
         *,
         generator: torch.Generator | None = None,
-        dtype: torch.dtype = torch.float64,
+        dtype: torch.dtype = DTYPE,
         device: torch.device | str | None = None,
     ) -> None:
-        for name, value in (("d", d), ("m", m)):
-            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-                raise ValueError(f"{name} must be a positive integer, got {value!r}")
-        if not init_scale > 0 or math.isinf(init_scale):
-            raise ValueError(f"init_scale must be a finite positive number, got {init_scale}")
+        d, m = check_integer("d", d, minimum=1), check_integer("m", m, minimum=1)
+        init_scale = check_positive("init_scale", init_scale)
         W = init_scale * torch.randn(m, d, generator=generator, dtype=dtype)
         a = 2.0 * torch.randint(0, 2, (m,), generator=generator).to(dtype) - 1.0
         device = "cpu" if device is None else device
