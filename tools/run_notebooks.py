@@ -15,6 +15,7 @@ import argparse
 import multiprocessing
 import os
 import sys
+import traceback
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -25,6 +26,7 @@ import yaml
 ROOT = Path(__file__).resolve().parents[1]
 CACHE = ROOT / "_build" / ".jupyter_cache"
 TIMEOUT_S = 180  # the book's execute.timeout in _config.yml: the longest a single cell may take
+KERNEL_STARTS = 3  # attempts to start a kernel before a notebook counts as failed
 #: The kernels run single-threaded: two small notebooks on two cores beat one notebook on two threads.
 THREAD_ENV = {"OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1"}
 
@@ -65,16 +67,24 @@ def execute(path: Path, *, timeout: int = TIMEOUT_S, env: dict[str, str] | None 
     """Execute the notebook at `path` in its own folder; return it with outputs, the seconds, and the traceback.
 
     `first_cell`, when given, is inserted as a code cell before all others (the claims-bite test injects
-    a wrong theory this way). `env` is added to the kernel's environment.
+    a wrong theory this way). `env` is added to the kernel's environment. A kernel that fails to start (it
+    happens on a loaded machine) is started again, up to `KERNEL_STARTS` times; an error in a cell is final.
     """
     from jupyter_cache.executors.utils import single_nb_execution
 
     os.environ.update({**THREAD_ENV, **(env or {})})  # inherited by the kernel this process starts
-    notebook = nbformat.read(path, as_version=4)
-    if first_cell is not None:
-        notebook.cells.insert(0, nbformat.v4.new_code_cell(first_cell))
-    result = single_nb_execution(notebook, cwd=str(path.parent), timeout=timeout, allow_errors=False)
-    return notebook, result.time, result.exc_string
+    for attempt in range(1, KERNEL_STARTS + 1):
+        notebook = nbformat.read(path, as_version=4)
+        if first_cell is not None:
+            notebook.cells.insert(0, nbformat.v4.new_code_cell(first_cell))
+        try:
+            result = single_nb_execution(notebook, cwd=str(path.parent), timeout=timeout, allow_errors=False)
+        except Exception:  # the kernel did not start or died outside a cell: not the notebook's fault
+            if attempt == KERNEL_STARTS:
+                return notebook, 0.0, traceback.format_exc()
+            continue
+        return notebook, result.time, result.exc_string
+    raise AssertionError("unreachable")
 
 
 def _execute_for_cache(path: Path) -> tuple[nbformat.NotebookNode, float, str | None]:
