@@ -113,12 +113,13 @@ def _called_by_the_student() -> bool:
 
 
 @contextlib.contextmanager
-def unavailable(lab: str) -> Iterator[None]:
+def unavailable(lab: str, namespace: dict | None = None) -> Iterator[None]:
     """Make the library functions that answer a question of ``lab`` raise when code outside the library calls them.
 
     Serves the Preface, "How labs are graded": ``grader(lab).check`` runs the public tests inside this context,
     so a student whose function calls, say, ``gradient_descent`` in Lab 0 is told to write it. The library's
-    own code and the lab's tests may still call them.
+    own code and the lab's tests may still call them. Names in ``namespace`` (the notebook's globals) bound to
+    one of these functions, as after ``from dltheory.quadratic import gradient_descent``, are guarded too.
 
     Raises:
         ValueError: if ``lab`` has no entry in ``UNAVAILABLE``.
@@ -140,11 +141,18 @@ def unavailable(lab: str) -> Iterator[None]:
         functools.update_wrapper(guard, function)
         saved.append((owner, attribute, original))
         setattr(owner, attribute, property(guard) if is_property else guard)
+        for name, value in list((namespace or {}).items()):
+            if value is original:
+                saved.append((namespace, name, original))
+                namespace[name] = guard
     try:
         yield
     finally:
         for owner, attribute, original in reversed(saved):
-            setattr(owner, attribute, original)
+            if isinstance(owner, dict):
+                owner[attribute] = original
+            else:
+                setattr(owner, attribute, original)
 
 
 class _Grader:
@@ -157,7 +165,7 @@ class _Grader:
         """otter's ``Notebook.check`` of ``question`` in the caller's globals, with ``unavailable(lab)``."""
         if global_env is None:
             global_env = sys._getframe(1).f_globals
-        with unavailable(self._lab):
+        with unavailable(self._lab, global_env):
             return self._notebook.check(question, global_env)
 
     def __getattr__(self, name: str):
