@@ -227,6 +227,23 @@ def test_correlation_depth() -> None:
     assert float(steps[-1] / steps[-2]) == pytest.approx(math.exp(-1 / xi), rel=1e-5)
 
 
+@pytest.mark.parametrize(("activation", "coefficient"), [("tanh", 0.5), ("sin", 1.0)])
+def test_critical_odd_kernels_decay_as_one_over_minus_sigma3_l(activation: str, coefficient: float) -> None:
+    # sigma(z) = z + sigma_3 z^3 / 6: K' = K + sigma_3 K^2 + ..., so l K -> -1 / sigma_3 (tanh: sigma_3 = -2,
+    # sin: -1), up to the logarithm (5/12 or 1/3) ln(l) / l < 0.3% at l = 1000 (formerly a notebook claim; a
+    # halved K^2 coefficient, the cross term of the square dropped, would double l K).
+    depth = 1000
+    K = kernel_recursion(activation, 0.0, critical_C_W(activation), 1.0, depth)
+    assert depth * float(K[-1]) == pytest.approx(coefficient, rel=0.01)
+
+
+def test_critical_tanh_chi_perp_approaches_one_as_one_minus_one_over_l() -> None:
+    # 1 - chi_perp = 2 K + O(K^2) with l K -> 1/2 (formerly a notebook claim; chi_parallel's 1 - 2/l is the rival).
+    depth = 1000
+    K = kernel_recursion("tanh", 0.0, critical_C_W("tanh"), 1.0, depth)
+    assert depth * (1 - float(chi_perp("tanh", 1.0, K[-1]))) == pytest.approx(1.0, rel=0.01)
+
+
 # ---------------------------------------------------------------------------------------------
 # Finite width: the four-point vertex.
 
