@@ -17,6 +17,7 @@ from dltheory.ntk import (
     lambda_0,
     relu_gram,
 )
+from dltheory.scaling import loglog_slope
 from dltheory.twolayer import TwoLayerReLU
 
 F64 = torch.float64
@@ -122,6 +123,19 @@ def test_lambda_0_never_exceeds_the_rayleigh_quotient_of_a_pair() -> None:
         H = relu_gram(torch.cat([Z, (math.cos(theta) * u + math.sin(theta) * v)[None]]))
         pairs = 0.5 - H + torch.eye(11, dtype=F64)  # the diagonal (i = j) is no pair
         assert lambda_0(H) <= float(pairs.min()) + 1e-12
+
+
+def test_lambda_0_of_two_near_parallel_inputs_is_theta_over_two_pi() -> None:
+    # Formerly the claims ch01.gram.small-angle and linear-in-angle: for two inputs at a small angle theta the
+    # Rayleigh quotient 1/2 - H_ij = theta/(2 pi) + O(theta^2) sets lambda_0 (rival theta/pi: the 1/2 forgotten),
+    # and log lambda_0 grows with slope 1 in log theta (rival 2: a smooth kernel).
+    Z = unit_rows(10, 6, seed=4)
+    u, v = Z[0], torch.randn(6, generator=torch.Generator().manual_seed(5), dtype=F64)
+    v = nn.functional.normalize(v - (v @ u) * u, dim=0)
+    thetas = [1e-3, 2e-3, 5e-3, 1e-2]
+    lam0 = [lambda_0(relu_gram(torch.cat([Z, (math.cos(t) * u + math.sin(t) * v)[None]]))) for t in thetas]
+    assert lam0[0] == pytest.approx(thetas[0] / (2 * math.pi), rel=0.01)
+    assert loglog_slope(thetas, lam0) == pytest.approx(1.0, abs=0.03)
 
 
 @pytest.mark.parametrize(
