@@ -35,8 +35,9 @@ labs: $(BIN)/.installed
 labs-check: $(BIN)/.installed
 	$(BIN)/python tools/labs.py check
 
-grade: $(BIN)/.installed   # make grade LAB=lab00 SUBMISSIONS=path/to/folder
-	$(BIN)/python tools/labs.py grade $(LAB) $(SUBMISSIONS) --out gradebook-$(LAB).csv --timeout 120 --jobs 2
+grade: $(BIN)/.installed   # make grade LAB=lab00 SUBMISSIONS=path/to/folder SEED_FILE=path/to/secret (needs bubblewrap)
+	$(BIN)/python tools/labs.py grade $(LAB) $(SUBMISSIONS) $(if $(SEED_FILE),--seed-file $(SEED_FILE)) \
+		--out gradebook-$(LAB).csv --timeout 120 --call-timeout 60 --jobs 2
 
 colab-all: $(BIN)/.installed
 	DLTHEORY_COLAB_ALL=1 $(PYTEST) tests/test_colab.py
