@@ -119,6 +119,24 @@ def steps_needed(quadratic, reduction=1e-3):
     return math.ceil(math.log(reduction) / math.log((kappa - 1) / (kappa + 1)))
 ''',
         },
+        "q4": {
+            "the_best_step": '''
+def matching_step(quadratic):
+    return 2.0 / (quadratic.lambda_min + quadratic.lambda_max)
+''',
+            "wrong_sign": '''
+def matching_step(quadratic):
+    return (2.0 + 1.0 / quadratic.condition_number) / quadratic.lambda_max
+''',
+            "the_stability_limit": '''
+def matching_step(quadratic):
+    return 2.0 / quadratic.lambda_max
+''',
+            "left_branch": '''
+def matching_step(quadratic):
+    return 1.0 / quadratic.lambda_max
+''',
+        },
     },
     "lab01": {
         "q1": {
