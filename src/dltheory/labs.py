@@ -28,7 +28,8 @@ if TYPE_CHECKING:  # otter-grader is the optional dependency ``dltheory[labs]``,
     import otter
 
 
-#: The library functions that answer a question of each lab, as "module:qualified name". While a submission
+#: The library functions that answer a question of each lab, by module and qualified name joined with a colon
+#: (``"dltheory.quadratic:gd_rate"``). While a submission
 #: is graded they are stubs that raise inside its sandbox (tools/grading), and ``grader(lab).check`` makes
 #: them raise when the student's own code calls them, so that a public check says so.
 UNAVAILABLE: dict[str, tuple[str, ...]] = {
@@ -155,7 +156,7 @@ def unavailable(lab: str, namespace: dict | None = None) -> Iterator[None]:
                 setattr(owner, attribute, original)
 
 
-class _Grader:
+class LabGrader:
     """An otter notebook grader whose ``check`` runs with the lab's reference functions unavailable."""
 
     def __init__(self, notebook: otter.Notebook, lab: str) -> None:
@@ -195,7 +196,7 @@ def public_tests(lab: str) -> Path:
     return Path(str(resources.files("dltheory") / "lab_tests" / lab))
 
 
-def grader(lab: str) -> _Grader:
+def grader(lab: str) -> LabGrader:
     """An otter grader whose ``check("q1")`` runs the public tests of question q1 of ``lab``.
 
     Serves the Preface, "How labs are graded": the first cell of every lab calls ``grader("labNN")``. The
@@ -215,4 +216,4 @@ def grader(lab: str) -> _Grader:
     folder = public_tests(lab)
     import otter
 
-    return _Grader(otter.Notebook(tests_dir=str(folder)), lab)
+    return LabGrader(otter.Notebook(tests_dir=str(folder)), lab)

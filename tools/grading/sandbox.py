@@ -147,7 +147,8 @@ def _ancestors(paths: list[Path], covered: list[Path]) -> list[str]:
     args, made = [], set()
     for path in paths:
         for parent in reversed(path.parents):
-            if parent == Path("/") or parent in made or any(parent == c or c in parent.parents for c in covered):
+            if parent in (Path("/"), Path("/tmp")) or parent in made or any(parent == c or c in parent.parents
+                                                                              for c in covered):
                 continue
             made.add(parent)
             args += ["--perms", "0755", "--dir", str(parent)]
@@ -165,13 +166,15 @@ def bwrap_command(library: Path, package: Path, worker_dir: Path, uid: int | Non
                f"--fsize={limits.file_size}", "--core=0", "--", "bwrap",
                "--unshare-ipc", "--unshare-pid", "--unshare-net", "--unshare-uts", "--unshare-cgroup-try",
                "--die-with-parent", "--new-session", "--clearenv", *_system_binds()]
+    # The writable tmpfs folders come first, so that a checkout or a venv that lives under /tmp (a CI clone, say)
+    # is bound read-only on top of the empty /tmp rather than hidden by it.
+    command += ["--perms", "1777", "--size", str(limits.scratch), "--tmpfs", "/tmp",
+                "--perms", "1777", "--size", str(limits.scratch), "--tmpfs", "/scratch"]
     command += _ancestors([*mounts, package, Path("/grader")], system)
     for mount in mounts:
         command += ["--ro-bind", str(mount), str(mount)]
     command += ["--ro-bind", str(library), str(package), "--ro-bind", str(worker_dir), "/grader",
-                "--proc", "/proc", "--dev", "/dev",
-                "--perms", "1777", "--size", str(limits.scratch), "--tmpfs", "/tmp",
-                "--perms", "1777", "--size", str(limits.scratch), "--tmpfs", "/scratch", "--chdir", "/scratch"]
+                "--proc", "/proc", "--dev", "/dev", "--chdir", "/scratch"]
     environment = {"HOME": "/scratch", "PATH": "/usr/local/bin:/usr/bin:/bin", "TMPDIR": "/tmp", "LANG": "C.UTF-8",
                    "MPLBACKEND": "Agg", "MPLCONFIGDIR": "/scratch/.matplotlib", "IPYTHONDIR": "/scratch/.ipython",
                    "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1",
