@@ -19,12 +19,6 @@ import run_notebooks  # noqa: E402
 NOTEBOOKS = [path.relative_to(ROOT).as_posix() for path in run_notebooks.book_notebooks()]
 
 
-def test_every_book_notebook_is_in_the_table_of_contents() -> None:
-    on_disk = sorted(path.relative_to(ROOT).as_posix() for path in (ROOT / "book").rglob("*.ipynb")
-                     if ".ipynb_checkpoints" not in path.parts)
-    assert sorted(NOTEBOOKS) == on_disk
-
-
 @pytest.mark.slow
 @pytest.mark.parametrize("notebook", NOTEBOOKS)
 def test_notebook_runs_with_every_claim_holding(notebook: str, executed_notebooks: dict) -> None:

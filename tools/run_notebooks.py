@@ -79,16 +79,11 @@ def execute(path: Path, *, timeout: int = TIMEOUT_S, env: dict[str, str] | None 
             notebook.cells.insert(0, nbformat.v4.new_code_cell(first_cell))
         try:
             result = single_nb_execution(notebook, cwd=str(path.parent), timeout=timeout, allow_errors=False)
+            return notebook, result.time, result.exc_string
         except Exception:  # the kernel did not start or died outside a cell: not the notebook's fault
             if attempt == KERNEL_STARTS:
                 return notebook, 0.0, traceback.format_exc()
-            continue
-        return notebook, result.time, result.exc_string
-    raise AssertionError("unreachable")
-
-
-def _execute_for_cache(path: Path) -> tuple[nbformat.NotebookNode, float, str | None]:
-    return execute(path)
+    raise ValueError(f"KERNEL_STARTS must be at least 1, got {KERNEL_STARTS}")
 
 
 def run(paths: list[Path], *, jobs: int = 2, cache_path: Path = CACHE, root: Path = ROOT) -> list[Execution]:
@@ -103,7 +98,7 @@ def run(paths: list[Path], *, jobs: int = 2, cache_path: Path = CACHE, root: Pat
                for path in paths if (seconds := _cached_seconds(cache, path)) is not None}
     pending = [path for path in paths if path not in results]
     with ProcessPoolExecutor(max_workers=jobs, mp_context=multiprocessing.get_context("spawn")) as pool:
-        for path, (notebook, seconds, error) in zip(pending, pool.map(_execute_for_cache, pending)):
+        for path, (notebook, seconds, error) in zip(pending, pool.map(execute, pending)):
             results[path] = Execution(path.relative_to(root).as_posix(), seconds, error)
             if error is None:  # only the parent writes to the cache's database
                 cache.cache_notebook_bundle(
