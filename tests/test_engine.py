@@ -180,3 +180,48 @@ def test_bad_input() -> None:
         Engine().search(chess.Board(chess960=True), depth=1)
     with pytest.raises(ValueError, match="tt_entries"):
         Engine(tt_entries=0)
+
+
+class _CountingEvaluation:
+    """The module's evaluation behind the pluggable interface, with make/unmake hooks that track a stack."""
+
+    def __init__(self) -> None:
+        self.stack: list[str] = []
+        self.calls = self.resets = 0
+
+    def __call__(self, board: chess.Board) -> int:
+        self.calls += 1
+        assert len(self.stack) == len(board.move_stack) - self.root_plies
+        return evaluate(board)
+
+    def reset(self, board: chess.Board) -> None:
+        self.resets += 1
+        self.root_plies = len(board.move_stack)
+        self.stack.clear()
+
+    def push(self, board: chess.Board, move: chess.Move) -> None:
+        assert board.is_legal(move)
+        self.stack.append(move.uci())
+
+    def pop(self) -> None:
+        self.stack.pop()
+
+
+@pytest.mark.parametrize("quiescence", [True, False])
+def test_pluggable_evaluation_gives_the_same_search_as_the_incremental_one(quiescence: bool) -> None:
+    board = chess.Board(ITALIAN)
+    board.push_uci("h2h3")
+    plugged = _CountingEvaluation()
+    a = Engine(quiescence=quiescence).search(board, depth=3)
+    b = Engine(quiescence=quiescence, evaluate=plugged).search(board, depth=3)
+    assert (a.move, a.score, a.nodes, a.pv) == (b.move, b.score, b.nodes, b.pv)
+    assert plugged.resets == 1 and plugged.calls > 100 and plugged.stack == []
+
+
+def test_pluggable_evaluation_is_used() -> None:
+    # An evaluation with the sign reversed values material for the opponent: the score must change.
+    flipped = Engine(evaluate=lambda board: -evaluate(board)).search(chess.Board(ITALIAN), depth=2)
+    normal = Engine().search(chess.Board(ITALIAN), depth=2)
+    assert flipped.score != normal.score
+    with pytest.raises(ValueError, match="evaluate"):
+        Engine(evaluate=3)  # type: ignore[arg-type]

@@ -247,6 +247,15 @@ class Engine:
         iterative: search depths 1, 2, ..., depth; without it only the final depth is searched
             (then a time or stop budget may end with no answer beyond the first legal move).
         tt_entries: the table is emptied when it grows beyond this many entries.
+        evaluate: the static evaluation, a callable ``evaluate(board) -> int`` giving centipawns
+            for the side to move of a `chess.Board` (its move stack included), called wherever the
+            search stops (stand pat in quiescence, the horizon without it). None (the default)
+            uses this module's `evaluate` (eq. (eq-pst)), updated incrementally by `move_delta`.
+            An evaluation that keeps its own incremental state (an NNUE accumulator, Sec.
+            'Networks for chess') may also define the methods ``reset(board)``, called once at
+            the start of each search with the root position; ``push(board, move)``, called just
+            before the search makes `move` on `board`; and ``pop()``, called just after it
+            unmakes that move. Any of the three may be left out.
 
     Example:
         >>> r = Engine().search(chess.Board(), depth=3)
@@ -262,10 +271,14 @@ class Engine:
         quiescence: bool = True,
         iterative: bool = True,
         tt_entries: int = 2_000_000,
+        evaluate: Callable[[chess.Board], int] | None = None,
     ) -> None:
         check_integer("tt_entries", tt_entries, 1)
+        if evaluate is not None and not callable(evaluate):
+            raise ValueError(f"evaluate must be a callable board -> centipawns or None, got {evaluate!r}")
         self.use_tt, self.use_ordering, self.use_quiescence, self.iterative = tt, ordering, quiescence, iterative
         self.tt_entries = tt_entries
+        self.evaluate = evaluate
         self.table: dict[int, tuple[int, int, int, chess.Move | None]] = {}
 
     def clear(self) -> None:
@@ -326,6 +339,12 @@ class _Search:
     ) -> None:
         self.engine, self.board = engine, board
         self.table = engine.table
+        self.evaluator = engine.evaluate
+        self.on_push = getattr(engine.evaluate, "push", None)
+        self.on_pop = getattr(engine.evaluate, "pop", None)
+        reset = getattr(engine.evaluate, "reset", None)
+        if reset is not None:
+            reset(board.copy())
         self.start = time.perf_counter()
         self.deadline = self.start + movetime if movetime is not None else None
         self.max_nodes = max_nodes if max_nodes is not None else 1 << 62
@@ -352,6 +371,30 @@ class _Search:
             if self.deadline is not None and time.perf_counter() >= self.deadline:
                 raise _Stop
 
+    # -- evaluation and make / unmake --------------------------------------------------------
+
+    def child_score(self, move: chess.Move, score: int) -> int:
+        """The incremental score after `move` for the side then to move (0 with an evaluate callable)."""
+        if self.evaluator is not None:
+            return 0
+        return -(score + move_delta(self.board, move))
+
+    def static(self, score: int) -> int:
+        """The static evaluation of the current position: the incremental score or the callable's value."""
+        if self.evaluator is None:
+            return score
+        return int(self.evaluator(self.board))
+
+    def push(self, move: chess.Move) -> None:
+        if self.on_push is not None:
+            self.on_push(self.board, move)
+        self.board.push(move)
+
+    def pop(self) -> None:
+        self.board.pop()
+        if self.on_pop is not None:
+            self.on_pop()
+
     # -- iterative deepening -------------------------------------------------------------------
 
     def iterate(self, max_depth: int, on_iteration: Callable[[EngineResult], None] | None) -> EngineResult:
@@ -364,7 +407,7 @@ class _Search:
         result = EngineResult(self.order(moves, None, 0)[0] if self.engine.use_ordering else moves[0], 0, 0, 0, (), 0.0)
         if len(self.table) > self.engine.tt_entries:
             self.table.clear()
-        score = evaluate(board)
+        score = evaluate(board) if self.evaluator is None else 0
         for depth in range(1 if self.engine.iterative else max_depth, max_depth + 1):
             try:
                 value = self.negamax(depth, 0, -_INF, _INF, score, self.keys[-1])
@@ -440,7 +483,7 @@ class _Search:
                         return value
         if depth <= 0 or ply >= _MAX_PLY:
             if not engine.use_quiescence:
-                return score
+                return self.static(score)
             self.nodes -= 1  # the same position: quiesce counts it
             return self.quiesce(ply, alpha, beta, score)
 
@@ -453,12 +496,12 @@ class _Search:
         alpha_start, best, best_move = alpha, -_INF, None
         for move in moves:
             child_key = zobrist_after(board, move, key)
-            child_score = -(score + move_delta(board, move))
+            child_score = self.child_score(move, score)
             quiet = not board.is_capture(move) and not move.promotion
-            board.push(move)
+            self.push(move)
             self.keys.append(child_key)
             value = -self.negamax(depth - 1, ply + 1, -beta, -alpha, child_score, child_key)
-            board.pop()
+            self.pop()
             self.keys.pop()
             if value > best:
                 best, best_move = value, move
@@ -482,19 +525,20 @@ class _Search:
         self.nodes += 1
         self.check()
         self.pv[ply] = []
-        if score >= beta or ply >= _MAX_PLY:
-            return score
-        alpha = max(alpha, score)
-        best = score
+        stand_pat = self.static(score)
+        if stand_pat >= beta or ply >= _MAX_PLY:
+            return stand_pat
+        alpha = max(alpha, stand_pat)
+        best = stand_pat
         board = self.board
         captures = list(board.generate_legal_captures())
         if self.engine.use_ordering:
             captures = self.order(captures, None, ply)
         for move in captures:
-            child_score = -(score + move_delta(board, move))
-            board.push(move)
+            child_score = self.child_score(move, score)
+            self.push(move)
             value = -self.quiesce(ply + 1, -beta, -alpha, child_score)
-            board.pop()
+            self.pop()
             if value > best:
                 best = value
                 if value > alpha:
