@@ -7,7 +7,7 @@ import pytest
 import torch
 from scipy.optimize import linprog
 
-from dltheory.diagonal import implicit_bias_interpolator, train_diagonal
+from dltheory.diagonal import implicit_bias_interpolator, implicit_bias_potential, train_diagonal
 
 
 def _sparse_problem(n: int = 20, d: int = 40) -> tuple[torch.Tensor, torch.Tensor]:
@@ -111,3 +111,40 @@ def test_implicit_bias_interpolator_rejects_bad_inputs() -> None:
         implicit_bias_interpolator(X, y, 0.0)
     with pytest.raises(ValueError, match="width"):
         implicit_bias_interpolator(X, y, 0.3, width=0)
+
+
+def test_potential_has_the_two_limits_of_the_text() -> None:
+    beta = torch.tensor([1.0, -2.0, 0.5, 0.0], dtype=torch.float64)
+    # large alpha: sum beta^2 / (4 alpha^2) - beta^4 / (192 alpha^6); the next term is (beta^2 / alpha^4)^2 ~ 2e-7
+    # relative, while the quartic term itself is beta^2 / (48 alpha^4) ~ 1e-4 relative: dropping it must show
+    alpha = 10.0
+    quadratic = float((beta**2).sum()) / (4 * alpha**2)
+    quartic = float((beta**4).sum()) / (192 * alpha**6)
+    Q = implicit_bias_potential(beta, alpha)
+    assert abs(Q - (quadratic - quartic)) < 1e-6 * quadratic < abs(Q - quadratic)
+    assert implicit_bias_potential(beta, alpha / 2, width=4) == pytest.approx(Q, rel=1e-14)
+    # small alpha: ||beta||_1 log(1/alpha^2) + sum |beta| (log |beta| - 1), up to O(alpha^2)
+    alpha = 1e-4
+    b = beta.abs()[beta != 0]
+    expansion = float(b.sum()) * np.log(1 / alpha**2) + float((b * (torch.log(b) - 1)).sum())
+    assert implicit_bias_potential(beta, alpha) == pytest.approx(expansion, abs=1e-6)
+
+
+def test_interpolator_minimizes_the_potential_on_the_constraint_set() -> None:
+    X, y = _sparse_problem(n=6, d=10)
+    for alpha in (0.05, 0.5, 3.0):
+        beta = implicit_bias_interpolator(X, y, alpha)
+        null = torch.linalg.svd(X).Vh[6:]  # directions that keep X beta = y
+        best = implicit_bias_potential(beta, alpha)
+        for v in null:
+            for t in (1e-3, -1e-3):
+                assert implicit_bias_potential(beta + t * v, alpha) > best
+
+
+def test_potential_rejects_bad_inputs() -> None:
+    with pytest.raises(TypeError, match="beta must be"):
+        implicit_bias_potential(torch.tensor([1, 2]), 1.0)
+    with pytest.raises(ValueError, match="beta must be"):
+        implicit_bias_potential(torch.ones(2, 2, dtype=torch.float64), 1.0)
+    with pytest.raises(ValueError, match="alpha"):
+        implicit_bias_potential(torch.ones(2, dtype=torch.float64), 0.0)

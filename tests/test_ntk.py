@@ -15,6 +15,7 @@ from dltheory.ntk import (
     empirical_ntk,
     kernel_regression,
     lambda_0,
+    relu_angle,
     relu_gram,
 )
 from dltheory.scaling import loglog_slope
@@ -136,6 +137,29 @@ def test_lambda_0_of_two_near_parallel_inputs_is_theta_over_two_pi() -> None:
     lam0 = [lambda_0(relu_gram(torch.cat([Z, (math.cos(t) * u + math.sin(t) * v)[None]]))) for t in thetas]
     assert lam0[0] == pytest.approx(thetas[0] / (2 * math.pi), rel=0.01)
     assert loglog_slope(thetas, lam0) == pytest.approx(1.0, abs=0.03)
+
+
+def test_relu_angle_keeps_its_digits_for_nearly_parallel_and_opposite_inputs() -> None:
+    # arccos of the rounded dot product returns 0 at theta = 1e-9 (cos theta rounds to 1): every digit lost.
+    # The stable angle 2 atan2(|x - y|, |x + y|) is exact to a few ulps, and so is the kernel's 1/2 - H_ij.
+    u = torch.tensor([1.0, 0.0, 0.0], dtype=F64)
+    v = torch.tensor([0.0, 1.0, 0.0], dtype=F64)
+    for theta in [1e-12, 1e-9, 1e-6, 1e-3, math.pi / 3, math.pi - 1e-7]:
+        X = torch.stack([u, math.cos(theta) * u + math.sin(theta) * v])
+        assert float(relu_angle(X)[0, 1]) == pytest.approx(theta, rel=1e-9)
+        H = relu_gram(X)
+        expected = math.cos(theta) * (math.pi - theta) / (2 * math.pi)
+        assert float(H[0, 1]) == pytest.approx(expected, rel=1e-12, abs=1e-15)
+    X = torch.stack([u, math.cos(1e-9) * u + math.sin(1e-9) * v])
+    assert float(0.5 - relu_gram(X)[0, 1]) == pytest.approx(1e-9 / (2 * math.pi), rel=1e-6)
+    assert torch.allclose(relu_angle(X).diagonal(), torch.zeros(2, dtype=F64), atol=1e-15)
+
+
+def test_relu_angle_is_arccos_away_from_the_ends() -> None:
+    X, X2 = unit_rows(7, 4, seed=11), unit_rows(5, 4, seed=12)
+    assert torch.allclose(relu_angle(X, X2), torch.arccos(X @ X2.T), rtol=0, atol=1e-12)
+    with pytest.raises(ValueError, match="X2 must have 4 columns"):
+        relu_angle(X, unit_rows(3, 2, seed=1))
 
 
 @pytest.mark.parametrize(

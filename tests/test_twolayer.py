@@ -8,7 +8,7 @@ import pytest
 import torch
 from torch import nn
 
-from dltheory.twolayer import TwoLayerReLU
+from dltheory.twolayer import TwoLayerReLU, activation_patterns, gram_of_patterns
 
 F64 = torch.float64
 
@@ -82,3 +82,21 @@ def test_gram_rejects_bad_inputs() -> None:
         net.gram(torch.ones(4, 2, dtype=F64))
     with pytest.raises(TypeError, match="X must be a floating-point"):
         net.patterns(torch.ones(4, 3, dtype=torch.int64))
+
+
+def test_signs_are_read_exactly_from_the_output_weights() -> None:
+    # the signs come from sign(a_r / sqrt(m)), not from rounding a rescaled float: any width, any output scale
+    net = TwoLayerReLU(3, 7, generator=seeded(8))
+    with torch.no_grad():
+        net[2].weight.mul_(0.3)  # output weights that are no longer exactly +-1/sqrt(m)
+    assert set(net.a.tolist()) <= {-1.0, 1.0} and net.a.shape == (7,)
+    assert torch.equal(net.a, torch.sign(net[2].weight[0]))
+
+
+def test_patterns_and_gram_helpers_are_what_the_network_uses() -> None:
+    net = TwoLayerReLU(3, 50, generator=seeded(9))
+    X = nn.functional.normalize(torch.randn(4, 3, generator=seeded(10), dtype=F64), dim=1)
+    Z = X @ net.W.detach().T
+    assert torch.equal(activation_patterns(Z), net.patterns(X))
+    assert bool(activation_patterns(torch.zeros(1, 1))[0, 0])  # a unit exactly at 0 counts as active
+    assert torch.equal(gram_of_patterns(X, net.patterns(X)), net.gram(X))

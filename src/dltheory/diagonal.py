@@ -142,6 +142,34 @@ def implicit_bias_interpolator(X: torch.Tensor, y: torch.Tensor, alpha: float, *
     raise ValueError("Newton's method did not converge: X needs full row rank, and alpha must not be tiny")
 
 
+def implicit_bias_potential(beta: torch.Tensor, alpha: float, *, width: int = 1) -> float:
+    """The potential ``Q_alpha(beta) = alpha^2 sum_i q(beta_i / alpha^2)`` that gradient flow minimizes.
+
+    Chapter 1, Sec. "Beyond the kernel", eq. (eq-q-alpha) (Woodworth et al. 2020, Theorem 1), with
+    ``q(z) = 2 - sqrt(4 + z^2) + z arcsinh(z / 2)``; width k at scale alpha is scale alpha sqrt(k). Its two
+    limits (eq. (eq-q-limits)): ``Q_alpha(beta) = sum_i beta_i^2 / (4 alpha^2) - beta_i^4 / (192 alpha^6) + ...``
+    for large alpha, a relative correction ``beta_i^2 / (48 alpha^4)`` to the kernel's squared norm, and
+    ``Q_alpha(beta) = ||beta||_1 log(1 / alpha^2) + sum_i |beta_i| (log |beta_i| - 1) + O(alpha^2)`` for small
+    alpha, so that ``Q_alpha / log(1 / alpha^2) = ||beta||_1 + O(1 / log(1 / alpha))``.
+
+    Args:
+        beta: a regression vector, shape (d,).
+        alpha: the initialization scale, positive.
+        width: the number of copies of (u, v), a positive integer.
+
+    Raises:
+        TypeError: if beta is not a floating-point tensor.
+        ValueError: if beta is not a finite vector or alpha or width is out of range.
+    """
+    if not isinstance(beta, torch.Tensor) or not beta.is_floating_point():
+        raise TypeError(f"beta must be a floating-point tensor, got {type(beta).__name__}")
+    if beta.ndim != 1 or not torch.isfinite(beta).all():
+        raise ValueError(f"beta must be a finite vector of shape (d,), got shape {tuple(beta.shape)}")
+    scale = check_positive("alpha", alpha) ** 2 * check_integer("width", width, minimum=1)
+    z = beta / scale
+    return float(scale * (2 - torch.sqrt(4 + z**2) + z * torch.asinh(z / 2)).sum())
+
+
 def _check(
     X: object, y: object, alpha: float, eta: float, steps: int, width: int, batch_size: int | None
 ) -> None:

@@ -52,7 +52,8 @@ def relu_gram(X: torch.Tensor, X2: torch.Tensor | None = None) -> torch.Tensor:
     for unit-norm inputs (Du et al. 2019, Sec. 3): x_i.x_j / 2 times the arc-cosine kernel of degree 0,
     1 - angle / pi (Cho and Saul 2009). A Gaussian direction w has w.x_i >= 0 and w.x_j >= 0 with
     probability (pi - angle) / (2 pi), where angle = arccos(x_i.x_j), which gives the closed form. The
-    scale of w does not matter, so the same matrix is the limit for w ~ N(0, kappa^2 I).
+    scale of w does not matter, so the same matrix is the limit for w ~ N(0, omega^2 I). The angle comes
+    from `relu_angle`, which stays accurate for nearly parallel inputs.
 
     Args:
         X: inputs, shape (n, d), each row of Euclidean norm 1.
@@ -72,6 +73,29 @@ def relu_gram(X: torch.Tensor, X2: torch.Tensor | None = None) -> torch.Tensor:
         X = torch.nn.functional.normalize(torch.randn(5, 3, dtype=torch.float64), dim=1)
         H = relu_gram(X)  # H.diagonal() is 1/2 everywhere
     """
+    theta = relu_angle(X, X2)  # checks both inputs
+    return X @ (X if X2 is None else X2).T * (math.pi - theta) / (2 * math.pi)
+
+
+def relu_angle(X: torch.Tensor, X2: torch.Tensor | None = None) -> torch.Tensor:
+    """The angles theta_ij between unit-norm inputs, computed stably, shape (n, n2).
+
+    Chapter 1, Sec. "The Gram matrix": theta_ij = 2 atan2(``||x_i - x_j||``, ``||x_i + x_j||``), which equals
+    arccos(x_i.x_j) for unit vectors but keeps every digit when the inputs are nearly parallel or nearly
+    opposite, where arccos of a rounded dot product loses them all (at an angle of 1e-9 the dot product
+    rounds to 1 and arccos returns 0). The distances are computed directly, never from the dot product.
+
+    Args:
+        X: inputs, shape (n, d), each row of Euclidean norm 1.
+        X2: optional second set of unit-norm inputs, shape (n2, d). Defaults to X.
+
+    Returns:
+        theta, shape (n, n2), in [0, pi].
+
+    Raises:
+        TypeError: if X or X2 is not a floating-point tensor.
+        ValueError: as `relu_gram`.
+    """
     _check_unit_rows("X", X)
     if X2 is None:
         X2 = X
@@ -79,8 +103,10 @@ def relu_gram(X: torch.Tensor, X2: torch.Tensor | None = None) -> torch.Tensor:
         _check_unit_rows("X2", X2)
         if X2.shape[1] != X.shape[1]:
             raise ValueError(f"X2 must have {X.shape[1]} columns like X, got shape {tuple(X2.shape)}")
-    cosine = (X @ X2.T).clamp(-1.0, 1.0)
-    return cosine * (math.pi - torch.arccos(cosine)) / (2 * math.pi)
+    mode = "donot_use_mm_for_euclid_dist"  # the matmul shortcut would compute 2 - 2 x.y again
+    difference = torch.cdist(X, X2, compute_mode=mode)
+    total = torch.cdist(X, -X2, compute_mode=mode)
+    return 2 * torch.atan2(difference, total)
 
 
 def lambda_0(H: torch.Tensor) -> float:

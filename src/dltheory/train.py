@@ -23,7 +23,7 @@ from typing import Literal
 import torch
 
 from dltheory.checks import check_integer, check_positive
-from dltheory.twolayer import TwoLayerReLU
+from dltheory.twolayer import TwoLayerReLU, activation_patterns, gram_of_patterns
 
 Method = Literal["gd", "heavy_ball", "nesterov"]
 METHODS: tuple[str, ...] = ("gd", "heavy_ball", "nesterov")
@@ -77,9 +77,9 @@ def train(
     Chapter 1, Secs. "Linear convergence", "Weights stay close" and "Acceleration". With G(W) the
     gradient (eq. `eq-gradient`) the updates are
     gd: W <- W - eta G(W) (Du et al. 2019);
-    heavy_ball: W(k+1) = W(k) - eta G(W(k)) + beta (W(k) - W(k-1)) (eq. `eq-heavy-ball`, Polyak 1964);
-    nesterov: V = W(k) + beta (W(k) - W(k-1)), W(k+1) = V - eta G(V) (eq. `eq-nesterov`, Nesterov 1983),
-    with beta = `momentum`. With `batch_size` set, each step draws that many distinct examples
+    heavy_ball: W(k+1) = W(k) - eta G(W(k)) + mu (W(k) - W(k-1)) (eq. `eq-heavy-ball`, Polyak 1964);
+    nesterov: V = W(k) + mu (W(k) - W(k-1)), W(k+1) = V - eta G(V) (eq. `eq-nesterov`, Nesterov 1983),
+    with mu = `momentum`. With `batch_size` set, each step draws that many distinct examples
     uniformly at random and scales their gradient by n / batch_size, so that its mean is the
     full-batch gradient and `eta` means the same in both cases. Everything is recorded on the
     whole training set.
@@ -91,7 +91,7 @@ def train(
         eta: the step size, positive; gradient descent converges for eta < 2 / lambda_max(H).
         steps: the number of updates, a non-negative integer.
         method: "gd", "heavy_ball" or "nesterov".
-        momentum: beta, in (0, 1) for the two momentum methods and 0 for "gd".
+        momentum: mu, in (0, 1) for the two momentum methods and 0 for "gd".
         batch_size: None for full batch, else an integer in 1..n.
         record_every: the Gram matrix (n^2 m work) is computed at steps 0, record_every,
             2 record_every, ... and at the last step; everything else at every step.
@@ -112,7 +112,6 @@ def train(
     n = X.shape[0]
     trained = copy.deepcopy(model)
     a = trained.a.to(X.dtype)
-    m = trained.width
     W = trained.W.detach().clone()
     W0, previous = W, W
     W0_norm = torch.linalg.matrix_norm(W0)
@@ -128,7 +127,6 @@ def train(
     max_neuron_movement = X.new_empty(steps + 1)
     flipped = X.new_empty(steps + 1)
     kernel_movement = X.new_empty(len(kernel_steps))
-    XXt = X @ X.T
     for k in range(steps + 1):
         mask, residual = _forward(X, W, a, y)
         residuals[k] = residual
@@ -137,7 +135,7 @@ def train(
         max_neuron_movement[k] = squared.max().sqrt()
         flipped[k] = (mask != mask0).sum().to(X.dtype) / mask.numel()
         if k in kernel_slot:
-            H = XXt * (mask @ mask.T) / m  # eq. (eq-gram-finite), as TwoLayerReLU.gram
+            H = gram_of_patterns(X, mask)  # eq. (eq-gram-finite)
             kernel_movement[kernel_slot[k]] = torch.linalg.matrix_norm(H - H0) / H0_norm
         if k == steps:
             break
@@ -173,7 +171,7 @@ class Tuning:
 
     Attributes:
         eta: the step size.
-        momentum: beta (0 for gradient descent).
+        momentum: mu (0 for gradient descent).
         rate: the predicted factor by which the residual shrinks per step, asymptotically.
     """
 
@@ -190,8 +188,8 @@ def tuned_step(method: Method, lambda_min: float, lambda_max: float) -> Tuning:
     kappa = lambda_max / lambda_min (Polyak 1964; Nesterov 2018, Sec. 2.2):
     gd: eta = 2 / (lambda_min + lambda_max), rate (kappa - 1) / (kappa + 1);
     heavy_ball: eta = 4 / (sqrt(lambda_max) + sqrt(lambda_min))^2,
-    beta = ((sqrt(kappa) - 1) / (sqrt(kappa) + 1))^2, rate (sqrt(kappa) - 1) / (sqrt(kappa) + 1);
-    nesterov: eta = 1 / lambda_max, beta = (sqrt(kappa) - 1) / (sqrt(kappa) + 1), rate 1 - 1 / sqrt(kappa).
+    mu = ((sqrt(kappa) - 1) / (sqrt(kappa) + 1))^2, rate (sqrt(kappa) - 1) / (sqrt(kappa) + 1);
+    nesterov: eta = 1 / lambda_max, mu = (sqrt(kappa) - 1) / (sqrt(kappa) + 1), rate 1 - 1 / sqrt(kappa).
     The momentum methods thus need O(sqrt(kappa)) steps where gradient descent needs O(kappa), which
     carries over to wide two-layer ReLU networks (Liu, Pan and Tao 2021 for Nesterov; Wang, Lin and
     Abernethy 2021 for heavy ball).
@@ -210,9 +208,9 @@ def tuned_step(method: Method, lambda_min: float, lambda_max: float) -> Tuning:
     if method == "gd":
         return Tuning(eta=2 / (lambda_min + lambda_max), momentum=0.0, rate=(kappa - 1) / (kappa + 1))
     if method == "heavy_ball":
-        beta = ((root - 1) / (root + 1)) ** 2
+        mu = ((root - 1) / (root + 1)) ** 2
         eta = 4 / (math.sqrt(lambda_max) + math.sqrt(lambda_min)) ** 2
-        return Tuning(eta=eta, momentum=beta, rate=(root - 1) / (root + 1))
+        return Tuning(eta=eta, momentum=mu, rate=(root - 1) / (root + 1))
     return Tuning(eta=1 / lambda_max, momentum=(root - 1) / (root + 1), rate=1 - 1 / root)
 
 
@@ -231,9 +229,9 @@ def linearized_residuals(
     u(k+1) - u(k) = J (W(k+1) - W(k)) with J J^T = H fixed, so the three methods of `train` become
     linear recursions on the residual r(k) = u(k) - y (Chapter 0's quadratic, eq. `eq-residual-decay`):
     gd: r(k+1) = (I - eta H) r(k);
-    heavy_ball: r(k+1) = (I - eta H) r(k) + beta (r(k) - r(k-1)) (eq. `eq-heavy-ball`);
-    nesterov: s = r(k) + beta (r(k) - r(k-1)), r(k+1) = (I - eta H) s (eq. `eq-nesterov`),
-    with beta = `momentum` and r(-1) = r(0), since `train` starts at rest. This is the prediction of the
+    heavy_ball: r(k+1) = (I - eta H) r(k) + mu (r(k) - r(k-1)) (eq. `eq-heavy-ball`);
+    nesterov: s = r(k) + mu (r(k) - r(k-1)), r(k+1) = (I - eta H) s (eq. `eq-nesterov`),
+    with mu = `momentum` and r(-1) = r(0), since `train` starts at rest. This is the prediction of the
     frozen kernel for every step, transient included (for the tunings of `tuned_step` the momentum
     methods have a double root, so their residual decays like k rho^k, not rho^k).
 
@@ -243,7 +241,7 @@ def linearized_residuals(
         eta: the step size, positive.
         steps: the number of steps, a non-negative integer.
         method: "gd", "heavy_ball" or "nesterov".
-        momentum: beta, in (0, 1) for the momentum methods and 0 for "gd".
+        momentum: mu, in (0, 1) for the momentum methods and 0 for "gd".
 
     Returns:
         The predicted residuals for k = 0..steps, shape (steps + 1, n).
@@ -291,7 +289,7 @@ def _forward(
 ) -> tuple[torch.Tensor, torch.Tensor]:
     """The patterns 1{w_r.x_i >= 0} as 0/1 floats, shape (n, m), and the residual f(X) - y, shape (n,)."""
     pre = X @ W.T
-    return (pre >= 0).to(X.dtype), pre.clamp(min=0) @ a / math.sqrt(W.shape[0]) - y
+    return activation_patterns(pre).to(X.dtype), pre.clamp(min=0) @ a / math.sqrt(W.shape[0]) - y
 
 
 def _gradient(X: torch.Tensor, mask: torch.Tensor, residual: torch.Tensor, a: torch.Tensor) -> torch.Tensor:

@@ -1,7 +1,7 @@
 """The two-layer ReLU network of Du et al. (2019), Chapter 1, Sec. "The two-layer model".
 
 f(x) = m^{-1/2} sum_r a_r relu(w_r.x) (eq. `eq-two-layer`), with output signs a_r in {+1, -1} drawn
-once and never trained, and first-layer weights w_r ~ N(0, kappa^2 I) that gradient descent trains.
+once and never trained, and first-layer weights w_r ~ N(0, omega^2 I) that gradient descent trains.
 It is written as the chain Linear(d, m) -> ReLU -> Linear(m, 1) whose last layer is frozen at a / sqrt(m),
 so `dltheory.ntk.empirical_ntk` takes its fast path on it. Its kernel at time t is
 H_ij(t) = (x_i.x_j / m) sum_r 1{w_r.x_i >= 0, w_r.x_j >= 0} (eq. `eq-gram-finite`), whose
@@ -28,7 +28,7 @@ class TwoLayerReLU(nn.Sequential):
     Args:
         d: the input dimension.
         m: the width (number of hidden neurons).
-        init_scale: kappa, the standard deviation of each first-layer weight at initialization.
+        init_scale: omega, the standard deviation of each first-layer weight at initialization.
             Du et al. (2019) take 1; Arora et al. (2019) take it small so that f(X) starts near 0.
             The Gram matrix does not depend on it, but the relative weight movement does.
         generator: the random stream for W and a; torch's global one when None.
@@ -72,8 +72,8 @@ class TwoLayerReLU(nn.Sequential):
 
     @property
     def a(self) -> torch.Tensor:
-        """The fixed output signs a_r in {+1, -1}, shape (m,)."""
-        return (self[2].weight[0] * math.sqrt(self.width)).round().detach()
+        """The fixed output signs a_r in {+1, -1}, shape (m,): the signs of the output weights a_r / sqrt(m)."""
+        return torch.sign(self[2].weight[0]).detach()
 
     @property
     def width(self) -> int:
@@ -91,7 +91,7 @@ class TwoLayerReLU(nn.Sequential):
             ValueError: if X is not of shape (n, d).
         """
         self._check("X", X)
-        return (X @ self.W.detach().T) >= 0
+        return activation_patterns(X @ self.W.detach().T)
 
     def gram(self, X: torch.Tensor) -> torch.Tensor:
         """The Gram matrix H(t) of the network at its current weights, shape (n, n).
@@ -103,8 +103,7 @@ class TwoLayerReLU(nn.Sequential):
         Raises:
             ValueError: if X is not of shape (n, d).
         """
-        active = self.patterns(X).to(X.dtype)
-        return (X @ X.T) * (active @ active.T) / self.width
+        return gram_of_patterns(X, self.patterns(X))
 
     def _check(self, name: str, X: object) -> None:
         d = self[0].in_features
@@ -112,3 +111,23 @@ class TwoLayerReLU(nn.Sequential):
             raise TypeError(f"{name} must be a floating-point tensor")
         if X.ndim != 2 or X.shape[1] != d or X.shape[0] == 0:
             raise ValueError(f"{name} must have shape (n, {d}) with n >= 1, got {tuple(X.shape)}")
+
+
+def activation_patterns(preactivations: torch.Tensor) -> torch.Tensor:
+    """The activation patterns 1{w_r.x_i >= 0} from the pre-activations ``Z = X W^T``, boolean, shape (n, m).
+
+    Chapter 1, Sec. "The Gram matrix", eq. (eq-gram-finite): the derivative of relu at w_r.x_i, with the
+    convention that a unit exactly at 0 counts as active (as in Du et al. 2019). `TwoLayerReLU.patterns`
+    and `dltheory.train.train` both read the patterns from here.
+    """
+    return preactivations >= 0
+
+
+def gram_of_patterns(X: torch.Tensor, patterns: torch.Tensor) -> torch.Tensor:
+    """The finite-width Gram matrix H = (X X^T) * (P P^T) / m for activation patterns P, shape (n, n).
+
+    Chapter 1, Sec. "The Gram matrix", eq. (eq-gram-finite): H_ij = (x_i.x_j / m) sum_r P_ir P_jr, with
+    P of shape (n, m) (boolean or 0/1) and m its number of columns.
+    """
+    active = patterns.to(X.dtype)
+    return (X @ X.T) * (active @ active.T) / active.shape[1]
