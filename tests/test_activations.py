@@ -40,3 +40,20 @@ def test_unknown_names_are_refused() -> None:
     with pytest.raises(ValueError, match="slope"):
         get_activation("leaky_relu", slope=math.inf)
     assert len(ACTIVATION_NAMES) == len(set(ACTIVATION_NAMES))
+
+
+def test_leaky_relu_slope_by_name() -> None:
+    """The slope travels in the name, so every function of Chapter 2 that takes a name can use any slope."""
+    by_name = get_activation("leaky_relu(slope=0.2)")
+    assert torch.allclose(by_name(z), torch.where(z > 0, z, 0.2 * z))
+    assert activation_name(get_activation(activation_name(by_name))) == "leaky_relu(slope=0.2)"
+    assert torch.allclose(get_activation("leaky_relu")(z), torch.where(z > 0, z, 0.01 * z))  # PyTorch's default
+    from dltheory.rgflow import critical_C_W
+
+    assert critical_C_W("leaky_relu(slope=0.2)") == pytest.approx(2 / 1.04, rel=1e-10)
+    with pytest.raises(ValueError, match="slope given twice"):
+        get_activation("leaky_relu(slope=0.2)", slope=0.3)
+    with pytest.raises(ValueError, match="only to the leaky ReLU"):
+        get_activation("tanh", slope=0.3)
+    with pytest.raises(ValueError, match="slope must be a number"):
+        get_activation("leaky_relu(slope=abc)")

@@ -21,6 +21,7 @@ from dltheory.rgflow import (
     correlation_depth,
     critical_C_W,
     critical_point,
+    criticality,
     fixed_point,
     gaussian_expectation,
     input_kernel,
@@ -211,6 +212,35 @@ def test_no_criticality_raises(activation: object, C_b: float) -> None:
         critical_C_W(activation, C_b)
 
 
+def test_critical_point_says_which_notion() -> None:
+    # Edge of chaos is not criticality: tanh with C_b > 0 on chi_perp = 1 has chi_par about 0.5.
+    assert critical_point("tanh", 0.05).notion == "edge of chaos"
+    assert critical_point("tanh", 0.05).chi_parallel == pytest.approx(0.52, abs=0.01)
+    assert critical_point("tanh", 0.0).notion == "criticality"
+    assert critical_point("relu", 0.0).notion == "criticality"
+
+
+@pytest.mark.parametrize("activation", ["gelu", "silu"])
+def test_half_stable_criticality(activation: str) -> None:
+    # Both susceptibilities one at a fixed point K* > 0 with C_b > 0, which F(K) - K touches without crossing.
+    point = criticality(activation)
+    assert point.notion == "criticality" and point.C_b > 0 and point.K_star is not None and point.K_star > 0
+    assert float(chi_perp(activation, point.C_W, point.K_star)) == pytest.approx(1.0, rel=1e-10)
+    assert float(chi_parallel(activation, point.C_W, point.K_star)) == pytest.approx(1.0, rel=1e-8)
+    K = torch.tensor([0.99, 0.999, 1.0, 1.001, 1.01], dtype=f64) * point.K_star  # (silu has a second root 2% above)
+    F_K = point.C_b + point.C_W * torch.tensor([gaussian_expectation(lambda z: get_activation(activation)(z) ** 2, k) for k in K], dtype=f64)
+    drift = F_K - K
+    assert abs(float(drift[2])) <= 1e-10 * point.K_star
+    assert bool((drift[[0, 1, 3, 4]] > 0).all()) or bool((drift[[0, 1, 3, 4]] < 0).all())  # one sign on both sides
+
+
+def test_criticality_of_the_other_classes() -> None:
+    assert criticality("tanh") == critical_point("tanh", 0.0)
+    assert criticality("relu").C_W == pytest.approx(2.0, rel=1e-12)
+    with pytest.raises(ValueError, match="no criticality for activation 'softplus'"):
+        criticality(F.softplus)
+
+
 def test_correlation_depth() -> None:
     # ReLU with C_b > 0 and C_W < 2 is ordered: chi_c = chi_perp = C_W / 2 exactly.
     assert correlation_depth("relu", 0.1, 1.5) == pytest.approx(-1 / math.log(0.75), rel=1e-10)
@@ -235,6 +265,25 @@ def test_critical_odd_kernels_decay_as_one_over_minus_sigma3_l(activation: str, 
     depth = 1000
     K = kernel_recursion(activation, 0.0, critical_C_W(activation), 1.0, depth)
     assert depth * float(K[-1]) == pytest.approx(coefficient, rel=0.01)
+
+
+def test_k_star_zero_class_coefficient_a1_includes_the_quadratic_term() -> None:
+    # sigma = tanh + tanh^2 / 2 has sigma_1 = 1, sigma_2 = 1, sigma_3 = -2: a_1 = sigma_3 / sigma_1 +
+    # (3/4) (sigma_2 / sigma_1)^2 = -5/4, so l K -> 4/5 (the cubic term alone would give 1/2).
+    def sigma(z: torch.Tensor) -> torch.Tensor:
+        return torch.tanh(z) + 0.5 * torch.tanh(z) ** 2
+
+    depth = 4000
+    K = kernel_recursion(sigma, 0.0, critical_C_W(sigma), 0.1, depth)
+    assert depth * float(K[-1]) == pytest.approx(0.8, rel=0.02)
+
+
+def test_softsign_is_not_a_one_over_l_member() -> None:
+    # softsign = z - z|z| + ...: <sigma^2>_K = K - 4 sqrt(2/pi) K^(3/2) + O(K^2), so K^(-1/2) grows by
+    # 2 sqrt(2/pi) per layer and l^2 K -> pi / 8, not a 1/l law.
+    depth = 4000
+    K = kernel_recursion(F.softsign, 0.0, 1.0, 1.0, depth)
+    assert depth**2 * float(K[-1]) == pytest.approx(math.pi / 8, rel=0.03)
 
 
 def test_critical_tanh_chi_perp_approaches_one_as_one_minus_one_over_l() -> None:
@@ -317,6 +366,19 @@ def test_residual_vertex_needs_the_memory_terms() -> None:
     ).excess_kurtosis()
     assert abs(float(measured.value[-1]) - float(full)) <= 4 * float(measured.stderr[-1]) + 0.1 * float(full)
     assert float(measured.value[-1]) > 5 * naive
+
+
+def test_residual_closure_agrees_where_the_law_is_rotation_invariant() -> None:
+    # eq-residual-closure and eq-residual-vertex coincide for the plain network and for linear residual networks.
+    for activation, shortcut, branch in (("relu", 0.0, 1.0), ("tanh", 0.0, 1.0), ("linear", 0.8, 0.6)):
+        kwargs = dict(shortcut=shortcut, branch=branch)
+        closed = normalized_vertex(activation, 0.0, 1.0, 1.0, 12, 64, memory=False, **kwargs)
+        assert torch.allclose(closed, normalized_vertex(activation, 0.0, 1.0, 1.0, 12, 64, **kwargs), rtol=1e-10, atol=0)
+    # ... and differ for ReLU, whose own past skews a neuron: the closure is about half at gamma = 0.8, l = 8.
+    full, closed = (normalized_vertex("relu", 0.0, 2.0, 1.0, 8, 128, shortcut=0.8, branch=0.6, memory=m)[-1] for m in (True, False))
+    assert 0.4 < float(closed / full) < 0.7
+    with pytest.raises(TypeError, match="memory"):
+        normalized_vertex("relu", 0.0, 2.0, 1.0, 8, 128, memory=1)  # type: ignore[arg-type]
 
 
 # ---------------------------------------------------------------------------------------------

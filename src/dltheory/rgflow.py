@@ -30,7 +30,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import torch
@@ -269,26 +269,31 @@ def kernel_recursion(
     shortcut, branch = check_number("shortcut", shortcut), check_number("branch", branch)
     depth = check_integer("depth", depth, minimum=0)
     K = check_kernel("K0", K0)
+    branch_kernel: Callable[[torch.Tensor], torch.Tensor]  # K -> C_b + C_W <sigma sigma>_K, the plain layer map
     if any(isinstance(c, torch.Tensor) and c.ndim > 0 for c in (C_b, C_W)):  # a sweep over settings
         if K.ndim != 0:
             raise ValueError("C_b and C_W can be tensors only for one input (K0 a variance)")
         C_b_, C_W_ = torch.broadcast_tensors(_nonnegative_tensor("C_b", C_b), _nonnegative_tensor("C_W", C_W))
-        k = K.expand_as(C_b_)
-        flow = [k]
-        for _ in range(depth):
-            k = shortcut**2 * k + branch**2 * (C_b_ + C_W_ * _expect(lambda z: sigma(z) ** 2, k))
-            flow.append(k)
-        return torch.stack(flow)
-    C_b, C_W = check_number("C_b", C_b, minimum=0.0), check_number("C_W", C_W, minimum=0.0)
-    if K.ndim == 0:  # one input: plain floats, a few microseconds per layer
-        k, flow = float(K), [float(K)]
-        for _ in range(depth):
-            k = shortcut**2 * k + branch**2 * (C_b + C_W * float(sigma(math.sqrt(k) * _U).square() @ _W))
-            flow.append(k)
-        return torch.tensor(flow, dtype=DTYPE)
+        K = K.expand_as(C_b_)
+
+        def branch_kernel(k: torch.Tensor) -> torch.Tensor:
+            return C_b_ + C_W_ * _expect(lambda z: sigma(z) ** 2, k)
+
+    else:
+        C_b_f, C_W_f = check_number("C_b", C_b, minimum=0.0), check_number("C_W", C_W, minimum=0.0)
+        if K.ndim == 0:  # one input: a dot product of the nodes, a few microseconds per layer
+
+            def branch_kernel(k: torch.Tensor) -> torch.Tensor:
+                return C_b_f + C_W_f * (sigma(k.sqrt() * _U).square() @ _W)
+
+        else:
+
+            def branch_kernel(k: torch.Tensor) -> torch.Tensor:
+                return _next_kernel(sigma, C_b_f, C_W_f, k)
+
     flow = [K]
-    for _ in range(depth):
-        K = shortcut**2 * K + branch**2 * _next_kernel(sigma, C_b, C_W, K)
+    for _ in range(depth):  # eq. `eq-residual-kernel`; the plain network is shortcut = 0, branch = 1
+        K = shortcut**2 * K + branch**2 * branch_kernel(K)
         flow.append(K)
     return torch.stack(flow)
 
@@ -421,31 +426,45 @@ def fixed_point(
     return result.reshape(shape)
 
 
+#: The two notions a `Criticality` can stand for (Chapter 2, Sec. "Criticality and phases").
+CRITICALITY = "criticality"  # both susceptibilities one, eq. `eq-criticality` (Roberts, Yaida, Hanin 2022)
+EDGE_OF_CHAOS = "edge of chaos"  # chi_perp(K*) = 1 only, with chi_par(K*) < 1 (Poole et al. 2016; Schoenholz et al. 2017)
+
+
 @dataclass(frozen=True)
 class Criticality:
-    """A critical initialisation (Chapter 2, Sec. "Criticality and phases", eq. `eq-criticality`).
+    """An initialisation with chi_perp(K*) = 1 (Chapter 2, Sec. "Criticality and phases").
 
     Attributes:
-        C_b: the bias variance it was found for.
+        C_b: the bias variance.
         C_W: the weight variance at which chi_perp(K*) = 1.
         K_star: the fixed point there; None for the scale-invariant class, where every K is one.
-        chi_parallel: chi_par(K*) at that point (<= 1, so the flow reaches K*; exactly 1 for the
-            scale-invariant and K* = 0 classes; below 1, as for tanh with C_b > 0, the variance
-            settles exponentially fast while the correlation of nearby inputs approaches 1 only
-            as a power of the depth).
+        chi_parallel: chi_par(K*) at that point (<= 1, so the flow reaches K*).
+        notion: which notion the point satisfies, computed from ``chi_parallel``: `CRITICALITY`
+            (``"criticality"``) when chi_par(K*) = 1 as well (to 1e-6), the effective theory's criticality of
+            eq. `eq-criticality`, as for the scale-invariant and K* = 0 classes at C_b = 0 and the half-stable
+            class at its one C_b; otherwise `EDGE_OF_CHAOS` (``"edge of chaos"``), Poole and Schoenholz's
+            order-to-chaos line, where the variance settles exponentially fast (as for tanh with C_b > 0).
     """
 
     C_b: float
     C_W: float
     K_star: float | None
     chi_parallel: float
+    notion: str = field(init=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "notion", CRITICALITY if abs(self.chi_parallel - 1) <= 1e-6 else EDGE_OF_CHAOS)
 
 
 def critical_point(activation: str | Activation, C_b: float = 0.0) -> Criticality:
-    """The critical initialisation: C_W and the stable fixed point K* with chi_perp(K*) = 1.
+    """The point of the edge of chaos at this C_b: C_W and the stable fixed point K* with chi_perp(K*) = 1.
 
-    Implements Chapter 2, Sec. "Criticality and phases", eq. `eq-criticality` (Poole et al. 2016;
-    Schoenholz et al. 2017; Roberts, Yaida, Hanin 2022, Sec. 5.2-5.3). Eliminating C_W between the
+    Implements Chapter 2, Sec. "Criticality and phases", the order-to-chaos line chi_perp(K*) = 1 of Poole et
+    al. 2016 and Schoenholz et al. 2017. It is criticality in the effective theory's sense (eq. `eq-criticality`,
+    both susceptibilities one; Roberts, Yaida, Hanin 2022, Sec. 5.2-5.3) only where chi_par(K*) = 1 as well: the
+    returned point's ``notion`` says which (`CRITICALITY` or `EDGE_OF_CHAOS`); `criticality` solves for the C_b
+    at which both hold. Eliminating C_W between the
     two conditions K* = C_b + C_W <sigma^2>_{K*} and C_W <sigma'^2>_{K*} = 1 leaves one equation,
 
         C_b + <sigma^2>_K / <sigma'^2>_K - K = 0,   with then C_W = 1 / <sigma'^2>_K,
@@ -505,6 +524,68 @@ def critical_point(activation: str | Activation, C_b: float = 0.0) -> Criticalit
             "point K* in [0, 1e3] has chi_perp(K*) = 1"
         )
     return min(candidates, key=lambda c: c.K_star if c.K_star is not None else 0.0)
+
+
+def criticality(activation: str | Activation) -> Criticality:
+    """The effective theory's criticality: C_b, C_W and K* at which both susceptibilities are one.
+
+    Implements Chapter 2, Sec. "Universality classes", eq. `eq-criticality` (Roberts, Yaida, Hanin 2022,
+    Ch. 5), solving for the bias variance too. The three conditions K* = C_b + C_W <sigma^2>_{K*},
+    chi_perp(K*) = 1 and chi_par(K*) = 1 fix the three numbers. Dividing the two susceptibilities leaves one
+    equation for K* alone,
+
+        d<sigma^2>_K / dK = <sigma'^2>_K,      then C_W = 1 / <sigma'^2>_{K*},  C_b = K* - C_W <sigma^2>_{K*},
+
+    which must give C_b >= 0. Three classes come out: the scale-invariant class (every K, C_b = 0, the point
+    of `critical_point`), the K* = 0 class (C_b = 0, C_W = 1 / sigma'(0)^2, when K = 0 attracts the flow from
+    above, as for tanh and sin), and otherwise the *half-stable* class (gelu, silu): a root K* > 0 of the
+    equation above, found by a scan of 1e-6 <= K <= 1e3 and Brent's method; there F(K) - K, with
+    F(K) = C_b + C_W <sigma^2>_K, touches zero without crossing, so the flow reaches K* from one side only
+    and as a power of the depth. When several roots give C_b >= 0, the one with the smallest K* is returned.
+
+    Args:
+        activation: a name or an elementwise callable.
+
+    Returns:
+        A `Criticality` whose ``notion`` is `CRITICALITY`.
+
+    Raises:
+        ValueError: naming the activation when no (C_b >= 0, C_W, K*) has both susceptibilities one (relu's
+            C_b > 0 line, softplus), or for an unknown activation name.
+
+    Example:
+        >>> point = criticality("gelu")  # half-stable: C_b > 0 and K* > 0
+        >>> point.notion, point.C_b > 0
+        ('criticality', True)
+    """
+    sigma, sigma_prime = get_activation(activation), derivative(activation)
+    zero = torch.zeros((), dtype=DTYPE)
+    if abs(float(sigma(zero))) < 1e-12:  # the scale-invariant or the K* = 0 class, at C_b = 0
+        try:
+            point = critical_point(sigma, 0.0)
+        except ValueError:
+            point = None
+        if point is not None and point.notion == CRITICALITY:
+            return point
+
+    def gap(k: float) -> float:  # (chi_par - chi_perp) / C_W at K = k
+        k_ = torch.tensor(k, dtype=DTYPE)
+        return float(chi_parallel(sigma, 1.0, k_) - _expect(lambda z: sigma_prime(z) ** 2, k_))
+
+    K = torch.logspace(-6, 3, 361, dtype=DTYPE)
+    gaps = chi_parallel(sigma, 1.0, K) - _expect(lambda z: sigma_prime(z) ** 2, K)
+    signs = torch.sign(gaps)
+    for j in torch.nonzero(signs[:-1] * signs[1:] < 0).flatten().tolist():
+        k = brentq(gap, float(K[j]), float(K[j + 1]), xtol=1e-14, rtol=1e-13)
+        k_ = torch.tensor(k, dtype=DTYPE)
+        C_W = 1 / float(_expect(lambda z: sigma_prime(z) ** 2, k_))
+        C_b = k - C_W * float(_expect(lambda z: sigma(z) ** 2, k_))
+        if C_b >= -1e-12:
+            return Criticality(max(C_b, 0.0), C_W, k, float(chi_parallel(sigma, C_W, k_)))
+    raise ValueError(
+        f"no criticality for activation {activation_name(activation)!r}: no K* in [1e-6, 1e3] with both "
+        "susceptibilities one and C_b >= 0"
+    )
 
 
 def critical_C_W(activation: str | Activation, C_b: float = 0.0) -> float:
@@ -645,6 +726,7 @@ def normalized_vertex(
     *,
     shortcut: float = 0.0,
     branch: float = 1.0,
+    memory: bool = True,
 ) -> torch.Tensor:
     """V^(l) / (n K^(l)^2), the predicted size of the four-point vertex at every layer l = 0..depth.
 
@@ -689,6 +771,16 @@ def normalized_vertex(
     and with shortcut = 0 (so S_kl = 0 for k != l and m = 0) they reduce to the recursion above.
     All formulas are leading order in 1/n; the corrections are O(depth^2 / n^2).
 
+    With ``memory=False`` the residual vertex follows instead the closed recursion in V alone (eq.
+    `eq-residual-closure`), the form of the effective theory's treatment of residual networks (Roberts,
+    Yaida, Hanin 2022, App. B): each layer is taken as nearly Gaussian with kernel K and vertex V only, so
+    that Cov(f(z_i), g(z_j)) = (V / n) d<f>/dK d<g>/dK for i != j, which gives
+
+        V^(l+1) = g_l^2 V^(l) + branch^4 C_W^2 (<sigma^4> - <sigma^2>^2) + 2 shortcut^2 branch^2 C_W c_l.
+
+    Both agree for the plain network and for the linear one (whose law is rotation invariant); they differ
+    where a neuron's own past skews its distribution, as for ReLU (notebook "Residual connections").
+
     Args:
         activation: a name or an elementwise callable.
         C_b, C_W: bias and weight variances, >= 0.
@@ -696,6 +788,8 @@ def normalized_vertex(
         depth: the number of nonlinear layers, >= 0.
         width: the hidden width n, >= 1.
         shortcut, branch: the residual weights; the defaults give the plain network.
+        memory: True for eq. `eq-residual-vertex` (a neuron's memory of its own past kept), False for the
+            closed recursion eq. `eq-residual-closure`.
 
     Returns:
         A float64 tensor of shape (depth + 1,), element 0 equal to 0.
@@ -703,6 +797,7 @@ def normalized_vertex(
     Raises:
         ValueError: for an unknown activation name, negative C_b or C_W, K0 that is not a positive
             number, depth < 0 or width < 1.
+        TypeError: if memory is not a bool.
     """
     sigma = get_activation(activation)
     C_b, C_W = check_number("C_b", C_b, minimum=0.0), check_number("C_W", C_W, minimum=0.0)
@@ -713,10 +808,19 @@ def normalized_vertex(
     K0 = check_number("K0", K0)
     if K0 <= 0:
         raise ValueError(f"K0 must be a positive variance, got {K0}")
+    if not isinstance(memory, bool):
+        raise TypeError(f"memory must be a bool, got {type(memory).__name__}")
     kernels = kernel_recursion(sigma, C_b, C_W, K0, depth, shortcut=shortcut, branch=branch)
     K = kernels[:-1]  # the layers k = 0..depth-1 that feed later ones
     second = _expect(lambda z: sigma(z) ** 2, K)
     S = torch.diag(_expect(lambda z: sigma(z) ** 4, K) - second**2)
+    c = _expect(lambda z: z**2 * sigma(z) ** 2, K) - K * second  # Cov(z^2, sigma^2) at K^(k)
+    g = shortcut**2 + branch**2 * chi_parallel(sigma, C_W, K)
+    if not memory:  # eq. `eq-residual-closure`
+        closed = [torch.zeros((), dtype=DTYPE)]
+        for l in range(depth):
+            closed.append(g[l] ** 2 * closed[-1] + branch**4 * C_W**2 * S[l, l] + 2 * shortcut**2 * branch**2 * C_W * c[l])
+        return torch.stack(closed) / (width * kernels**2)
     if shortcut != 0 and depth > 1:  # S_kk' for k < k': a two-variable average along the trajectory
         rows, cols = torch.triu_indices(depth, depth, offset=1)
         for part in torch.arange(rows.numel()).split(256):
@@ -724,8 +828,6 @@ def normalized_vertex(
             K12 = shortcut ** (j - i).to(DTYPE) * K[i]
             S[i, j] = _expect2(lambda a, b: sigma(a) ** 2 * sigma(b) ** 2, K[i], K12, K[j]) - second[i] * second[j]
             S[j, i] = S[i, j]
-    c = _expect(lambda z: z**2 * sigma(z) ** 2, K) - K * second  # Cov(z^2, sigma^2) at K^(k)
-    g = shortcut**2 + branch**2 * chi_parallel(sigma, C_W, K)
     q = m = torch.zeros((), dtype=DTYPE)
     R = torch.zeros(0, dtype=DTYPE)  # R_lk for k < l
     vertex = [q]
