@@ -14,6 +14,7 @@ from dltheory.alphazero import (
     alphazero,
     decisive_positions,
     expected_score,
+    initial_net,
     match,
     net_policy,
     optimal_moves,
@@ -110,6 +111,38 @@ def test_alphazero_improves_on_hexapawn() -> None:
     ).loss
     with pytest.raises(ValueError, match="iterations"):
         alphazero(Hexapawn(3), iterations=0)
+    with pytest.raises(ValueError, match="temperature_moves"):
+        alphazero(Hexapawn(3), temperature_moves=-1)
+
+
+def test_initial_net_is_where_training_starts() -> None:
+    game = Hexapawn(3)
+    state = torch.random.get_rng_state()
+    net = initial_net(game, seed=3)
+    assert torch.equal(torch.random.get_rng_state(), state)  # the global random state is untouched
+    again = initial_net(game, seed=3)
+    assert all(torch.equal(a, b) for a, b in zip(net.parameters(), again.parameters()))
+    # supervised and alphazero start from it: one step of a run from seed 3 differs from it only by training
+    run = alphazero(game, iterations=1, games_per_iteration=1, simulations=2, epochs=1, seed=3)
+    assert run.net.trunk[0].weight.shape == net.trunk[0].weight.shape
+    assert (run.net.trunk[0].weight - net.trunk[0].weight).abs().max() < 0.1
+    with pytest.raises(ValueError, match="seed"):
+        initial_net(game, seed=-1)
+
+
+def test_hexapawn_has_135_positions() -> None:
+    # Enumerate every position reachable from the start, by walking the tree over distinct keys.
+    game, seen, stack = Hexapawn(3), {}, [Hexapawn(3)]
+    while stack:
+        state = stack.pop()
+        if state.key() not in seen:
+            seen[state.key()] = state
+            if not state.is_terminal():
+                stack.extend(state.play(m) for m in state.legal_moves())
+    assert len(seen) == 135
+    assert len(solve(game)) == 135
+    assert len(positions(game)) == sum(not s.is_terminal() for s in seen.values()) == 70
+    assert len(decisive_positions(game)[0]) == 27
 
 
 def test_match_against_the_solution() -> None:

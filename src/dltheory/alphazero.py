@@ -366,6 +366,19 @@ def match(player: Player, opponent: Player, game: Game, games: int) -> float:
 # The two training regimes
 
 
+def initial_net(game: Game, hidden: int = 64, seed: int = 0) -> PolicyValueNet:
+    """The untrained network that `alphazero` and `supervised` start from with the same `seed`.
+
+    Chapter 4, Sec. 'AlphaZero on Hexapawn': its `agreement` is what training has to beat. The
+    global torch random state is left untouched.
+    """
+    check_integer("seed", seed, 0)
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(seed)
+        net = PolicyValueNet.for_game(game, hidden)
+    return net.eval()
+
+
 @dataclass(frozen=True)
 class Run:
     """A trained network and its learning curve (one entry per iteration or epoch)."""
@@ -385,6 +398,7 @@ def alphazero(
     window: int = 4,
     hidden: int = 64,
     lr: float = 1e-2,
+    temperature_moves: int = 4,
     seed: int = 0,
 ) -> Run:
     """Train a policy-value network by self-play with PUCT (Silver et al. 2018).
@@ -402,7 +416,10 @@ def alphazero(
         window: how many rounds of games the replay buffer keeps.
         hidden: width of the network.
         lr: Adam's learning rate.
-        seed: seeds the network, the searches and the batches (the run is reproducible).
+        temperature_moves: plies of each game whose move is drawn from the visit distribution
+            (the rest play the most visited move), >= 0; a value above the game's length samples
+            every move, so that self-play also reaches positions off the best lines.
+        seed: seeds the network (`initial_net`), the searches and the batches (the run is reproducible).
 
     Raises:
         ValueError: if a count is not a positive integer.
@@ -414,16 +431,18 @@ def alphazero(
     """
     for name, v in (("iterations", iterations), ("games_per_iteration", games_per_iteration), ("window", window)):
         check_integer(name, v, 1)
+    check_integer("temperature_moves", temperature_moves, 0)
     generator = torch.Generator().manual_seed(seed)
     rng = np.random.default_rng(seed)
-    with torch.random.fork_rng(devices=[]):
-        torch.manual_seed(seed)
-        net = PolicyValueNet.for_game(game, hidden)
-    net.eval()
+    net = initial_net(game, hidden, seed)
     buffer: list[list[Example]] = []
     losses, agreements = [], []
     for _ in range(iterations):
-        fresh = [e for _ in range(games_per_iteration) for e in self_play(net, game, simulations=simulations, rng=rng)]
+        fresh = [
+            e
+            for _ in range(games_per_iteration)
+            for e in self_play(net, game, simulations=simulations, temperature_moves=temperature_moves, rng=rng)
+        ]
         buffer = (buffer + [fresh])[-window:]
         losses.append(train(net, [e for batch in buffer for e in batch], epochs=epochs, lr=lr, generator=generator))
         agreements.append(agreement(net, game))
@@ -441,9 +460,7 @@ def supervised(game: Game, *, epochs: int = 200, hidden: int = 64, lr: float = 1
     """
     check_integer("epochs", epochs, 1)
     generator = torch.Generator().manual_seed(seed)
-    with torch.random.fork_rng(devices=[]):
-        torch.manual_seed(seed)
-        net = PolicyValueNet.for_game(game, hidden)
+    net = initial_net(game, hidden, seed)
     examples = solver_examples(game)
     losses, agreements = [], []
     for _ in range(epochs):

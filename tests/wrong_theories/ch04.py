@@ -74,4 +74,15 @@ WRONG_THEORIES: list[WrongTheory] = [
         patch="import dataclasses\nimport dltheory.alphazero as m\n_examples = m.solver_examples\n"
               "m.solver_examples = lambda game: [dataclasses.replace(e, value=-e.value) for e in _examples(game)]",
         caught_by="ch04.az.supervised-value-signs"),
+    WrongTheory(
+        notebook=ALPHAZERO, name="policy-target-is-the-prior", kind="other",
+        description="self-play trains the policy towards the network's own prior: the search taken to improve nothing",
+        patch="import dataclasses\nimport torch\nimport dltheory.alphazero as m\n_self_play = m.self_play\n"
+              "def self_play(net, game, **kwargs):\n"
+              "    examples = _self_play(net, game, **kwargs)\n"
+              "    with torch.no_grad():\n"
+              "        prior = torch.softmax(net(torch.tensor([e.features for e in examples]))[0], dim=1)\n"
+              "    return [dataclasses.replace(e, policy=tuple(row.tolist())) for e, row in zip(examples, prior)]\n"
+              "m.self_play = self_play",
+        caught_by="ch04.az.selfplay-agreement"),
 ]
