@@ -116,7 +116,7 @@ def test_implicit_bias_interpolator_rejects_bad_inputs() -> None:
 def test_potential_has_the_two_limits_of_the_text() -> None:
     beta = torch.tensor([1.0, -2.0, 0.5, 0.0], dtype=torch.float64)
     # large alpha: sum beta^2 / (4 alpha^2) - beta^4 / (192 alpha^6); the next term is (beta^2 / alpha^4)^2 ~ 2e-7
-    # relative, while the quartic term itself is beta^2 / (48 alpha^4) ~ 1e-4 relative: dropping it must show
+    # relative, while the quartic term itself is beta^2 / (48 alpha^4) ~ 7e-6 relative: dropping it must show
     alpha = 10.0
     quadratic = float((beta**2).sum()) / (4 * alpha**2)
     quartic = float((beta**4).sum()) / (192 * alpha**6)

@@ -372,3 +372,54 @@ def test_kernel_regression_interpolates_and_matches_the_solve() -> None:
         kernel_regression(train, y, K[8:, :7])
     with pytest.raises(ValueError, match="K_train must be positive definite"):
         kernel_regression(torch.zeros(8, 8, dtype=F64), y, test)
+
+
+# ----------------------------------------------------------------------------- the spectrum on the sphere
+
+
+def test_funk_hecke_eigenvalues_closed_forms_and_the_odd_null_space() -> None:
+    from dltheory.ntk import funk_hecke_eigenvalues
+
+    for d in (3, 4, 7):
+        mu = funk_hecke_eigenvalues(d, 9)
+        assert float(mu[1]) == pytest.approx(1 / (4 * d), rel=1e-12)  # thm-odd-null
+        assert torch.all(mu[3::2].abs() < 1e-14)  # odd degrees >= 3 vanish
+        assert torch.all(mu[0::2] > 0) and torch.all(mu[2::2].diff() < 0)  # even degrees decay
+    # d = 3: mu_0 = E[h(t)] with t uniform on [-1, 1] (Archimedes), in closed form 1/16
+    assert float(funk_hecke_eigenvalues(3, 0)[0]) == pytest.approx(1 / 16, rel=1e-12)
+
+
+def test_funk_hecke_trace_is_the_diagonal() -> None:
+    # Mercer: h(1) = sum_l N(d, l) mu_l = 1/2; the tail falls like 1/L (mu_l N(d, l) ~ l^-2 for even l)
+    from dltheory.ntk import funk_hecke_eigenvalues, harmonic_multiplicity
+
+    mu = funk_hecke_eigenvalues(3, 400, nodes=1024)
+    total = sum(harmonic_multiplicity(3, ell) * float(m) for ell, m in enumerate(mu))
+    assert 0.5 - 2 / 400 < total < 0.5
+
+
+def test_funk_hecke_against_the_gram_matrix_of_sampled_points() -> None:
+    # Rayleigh quotients of harmonics on n uniform points: y^T H y / (n |y|^2) -> mu_l, error O(n^-1/2)
+    from dltheory.ntk import funk_hecke_eigenvalues
+
+    X = unit_rows(1500, 3, seed=21)
+    H = relu_gram(X)
+    mu = funk_hecke_eigenvalues(3, 3)
+    for ell, y in [(1, X[:, 0]), (2, X[:, 0] * X[:, 1]), (3, X[:, 0] * X[:, 1] * X[:, 2])]:
+        quotient = float(y @ H @ y / (1500 * y @ y))
+        assert quotient == pytest.approx(float(mu[ell]), abs=0.1 * float(mu[2]))
+    # the null-space harmonic keeps only what a finite sample leaves: the diagonal h(1) = 1/2 and fluctuations of
+    # the same order, a Rayleigh quotient of H of order one, against n mu_l for the other degrees
+    y = X[:, 0] * X[:, 1] * X[:, 2]
+    assert 0 < float(y @ H @ y / (y @ y)) < 3
+
+
+def test_harmonic_multiplicity() -> None:
+    from dltheory.ntk import harmonic_multiplicity
+
+    assert [harmonic_multiplicity(3, ell) for ell in range(5)] == [1, 3, 5, 7, 9]
+    assert [harmonic_multiplicity(5, ell) for ell in range(4)] == [1, 5, 14, 30]
+    # dim of homogeneous polynomials of degree l minus that of degree l - 2
+    assert harmonic_multiplicity(6, 4) == math.comb(9, 4) - math.comb(7, 2)
+    with pytest.raises(ValueError, match="d"):
+        harmonic_multiplicity(1, 2)

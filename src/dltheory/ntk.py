@@ -109,6 +109,68 @@ def relu_angle(X: torch.Tensor, X2: torch.Tensor | None = None) -> torch.Tensor:
     return 2 * torch.atan2(difference, total)
 
 
+def funk_hecke_eigenvalues(d: int, degrees: int, *, nodes: int = 256) -> torch.Tensor:
+    """The eigenvalues mu_0, ..., mu_{degrees} of H-infinity's kernel on the sphere, by degree (Funk-Hecke).
+
+    Chapter 1, Sec. "The spectrum of the kernel", eq. (eq-funk-hecke): for x uniform on the unit sphere of
+    R^d, every spherical harmonic of degree l is an eigenfunction of f -> E_x'[h(x.x') f(x')], with
+    h(t) = t (pi - arccos t) / (2 pi) (eq. `eq-gram-limit`), and eigenvalue
+    ``mu_l = Gamma(d/2) / (sqrt(pi) Gamma((d-1)/2)) int_{-1}^{1} h(t) P_l(t) (1 - t^2)^((d-3)/2) dt``
+    with P_l the Gegenbauer polynomial of index (d - 2) / 2 normalized to P_l(1) = 1. The integral is taken
+    in the angle, t = cos(theta), where the integrand cos(theta) (pi - theta) P_l(cos theta) sin(theta)^(d-2)
+    is smooth, by Gauss-Legendre quadrature with `nodes` points (exact to round-off for degrees well below
+    `nodes`). The n x n matrix H-infinity of n uniform points has eigenvalues near n mu_l, each about
+    `harmonic_multiplicity(d, l)` times; mu_1 = 1 / (4 d) and mu_l = 0 for odd l >= 3 (thm-odd-null).
+
+    Args:
+        d: the input dimension, an integer >= 3.
+        degrees: the largest degree, a non-negative integer.
+        nodes: the number of quadrature points, an integer >= 2 (degrees + 1) and >= 16.
+
+    Returns:
+        mu, float64, shape (degrees + 1,), with mu[l] the eigenvalue of degree l.
+
+    Raises:
+        ValueError: if d, degrees or nodes is out of range.
+    """
+    import numpy as np
+    from scipy.special import eval_gegenbauer, gammaln
+
+    d = check_integer("d", d, minimum=3)
+    degrees = check_integer("degrees", degrees, minimum=0)
+    nodes = check_integer("nodes", nodes, minimum=max(16, 2 * (degrees + 1)))
+    x, weights = np.polynomial.legendre.leggauss(nodes)
+    theta = 0.5 * np.pi * (x + 1)  # Gauss-Legendre on [0, pi]
+    weights = 0.5 * np.pi * weights
+    t = np.cos(theta)
+    h = t * (np.pi - theta) / (2 * np.pi)
+    index = (d - 2) / 2
+    prefactor = np.exp(gammaln(d / 2) - gammaln((d - 1) / 2)) / np.sqrt(np.pi)
+    measure = weights * np.sin(theta) ** (d - 2) * h
+    mu = [
+        prefactor * float(np.sum(measure * eval_gegenbauer(ell, index, t) / eval_gegenbauer(ell, index, 1.0)))
+        for ell in range(degrees + 1)
+    ]
+    return torch.tensor(mu, dtype=torch.float64)
+
+
+def harmonic_multiplicity(d: int, degree: int) -> int:
+    """The number N(d, l) of linearly independent spherical harmonics of degree l on the sphere of R^d.
+
+    Chapter 1, Sec. "The spectrum of the kernel", eq. (eq-funk-hecke):
+    ``N(d, l) = (2 l + d - 2) / (l + d - 2) * binomial(l + d - 2, l)``, so N(d, 0) = 1, N(d, 1) = d and
+    N(3, l) = 2 l + 1. It is the multiplicity of the eigenvalue mu_l of `funk_hecke_eigenvalues`.
+
+    Raises:
+        ValueError: if d is not an integer >= 2 or degree is not a non-negative integer.
+    """
+    d = check_integer("d", d, minimum=2)
+    degree = check_integer("degree", degree, minimum=0)
+    if degree == 0:
+        return 1
+    return (2 * degree + d - 2) * math.comb(degree + d - 3, degree - 1) // degree
+
+
 def lambda_0(H: torch.Tensor) -> float:
     """The smallest eigenvalue lambda_0 of a symmetric Gram matrix.
 
