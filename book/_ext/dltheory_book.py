@@ -10,6 +10,10 @@ All are made from the last execution of the notebooks, never typed by hand:
   the number the notebook last measured;
 - the badge reads the run time myst-nb recorded when it executed (or cached) the notebook.
 The build also writes every claim to `claims.json` at the root of the HTML output.
+
+It also renders the notation appendix: the directive ``{notation-table}`` turns the one source of the book's
+notation (`book/appendix/notation.yml`, checked against the chapters by tests/test_notation.py) into a table
+of every symbol, its meaning and the chapter that introduces it.
 """
 
 from __future__ import annotations
@@ -19,7 +23,9 @@ from pathlib import Path
 from typing import Any
 
 import nbformat
+import yaml
 from docutils import nodes
+from sphinx import addnodes
 from sphinx.application import Sphinx
 from sphinx.environment import BuildEnvironment
 from sphinx.util import logging
@@ -85,6 +91,70 @@ class ClaimsLedgerDirective(SphinxDirective):
     def run(self) -> list[nodes.Node]:
         self.env.dltheory_ledger_docs = getattr(self.env, "dltheory_ledger_docs", set()) | {self.env.docname}
         return [ledger_placeholder()]
+
+
+NOTATION_COLUMNS = ("Symbol", "Meaning", "Introduced in", "Also used in")
+
+
+def _chapter_link(docname: str, chapter: str) -> addnodes.pending_xref:
+    """A link to `chapter`'s page (``chNN`` is book/chNN/index), resolved like ``{doc}`` (so -n checks it)."""
+    number = int(chapter.removeprefix("ch"))
+    link = addnodes.pending_xref("", refdomain="std", reftype="doc", reftarget=f"/book/{chapter}/index",
+                                 refexplicit=True, refwarn=True, refdoc=docname)
+    link += nodes.inline(text=f"Chapter {number}", classes=["std", "std-doc"])
+    return link
+
+
+def _text_with_math(text: str) -> nodes.paragraph:
+    """A paragraph of `text` whose ``$...$`` parts are inline math."""
+    paragraph = nodes.paragraph()
+    for index, part in enumerate(text.split("$")):
+        if part:
+            paragraph += nodes.math(text=part) if index % 2 else nodes.Text(part)
+    return paragraph
+
+
+class NotationTableDirective(SphinxDirective):
+    """`{notation-table} path`: the table of the book's notation from its YAML source (path from the source root)."""
+
+    required_arguments = 1
+    has_content = False
+
+    def run(self) -> list[nodes.Node]:
+        path = Path(self.env.srcdir, self.arguments[0])
+        self.env.note_dependency(str(path))
+        entries = yaml.safe_load(path.read_text(encoding="utf-8"))["symbols"]
+        table = nodes.table(classes=["dltheory-notation"])
+        group = nodes.tgroup(cols=len(NOTATION_COLUMNS))
+        table += group
+        for width in (1, 4, 1, 1):
+            group += nodes.colspec(colwidth=width)
+        head, row = nodes.thead(), nodes.row()
+        for title in NOTATION_COLUMNS:
+            row += nodes.entry("", _text(title))
+        head += row
+        group += head
+        body = nodes.tbody()
+        # book order: by chapter, the book-wide meaning of a letter before a chapter's own reuse of it
+        for entry in sorted(entries, key=lambda e: (e["chapter"], bool(e.get("local")))):
+            row = nodes.row()
+            meaning = _text_with_math(entry["meaning"])
+            if entry.get("local"):
+                meaning += nodes.emphasis(text=f" (in Chapter {int(entry['chapter'].removeprefix('ch'))} only)")
+            also = nodes.paragraph()
+            for index, chapter in enumerate(entry.get("also", [])):
+                if index:
+                    also += nodes.Text(", ")
+                also += _chapter_link(self.env.docname, chapter)
+            introduced = nodes.paragraph()
+            introduced += _chapter_link(self.env.docname, entry["chapter"])
+            symbol = nodes.paragraph()
+            symbol += nodes.math(text=entry["symbol"])
+            for cell in (symbol, meaning, introduced, also):
+                row += nodes.entry("", cell)
+            body += row
+        group += body
+        return [table]
 
 
 def _notebook_docnames(env: BuildEnvironment) -> list[str]:
@@ -262,6 +332,7 @@ def setup(app: Sphinx) -> dict[str, Any]:
     app.add_node(claim_value)
     app.add_role("claim", claim_role)
     app.add_directive("claims-ledger", ClaimsLedgerDirective)
+    app.add_directive("notation-table", NotationTableDirective)
     app.connect("env-before-read-docs", _forget_claims)
     app.connect("doctree-resolved", on_doctree_resolved)
     app.connect("env-get-outdated", always_rebuild_ledger)
