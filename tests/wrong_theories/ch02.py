@@ -58,4 +58,19 @@ WRONG_THEORIES: list[WrongTheory] = [
               "    return torch.stack(flow)\n"
               "m.kernel_recursion = _wrong",
         caught_by="ch02.residual.kernel-tanh-0.8"),
+    WrongTheory(
+        notebook="book/ch02/residual.ipynb", name="residual-vertex-10pct-high", kind="constant",
+        description="the residual four-point vertex (the trajectory sum) overestimated by 10%",
+        patch="import dltheory.rgflow as m\n_normalized_vertex = m.normalized_vertex\n"
+              "m.normalized_vertex = lambda *args, **kw: 1.1 * _normalized_vertex(*args, **kw)",
+        caught_by="ch02.residual.vertex-relu-0.8"),
+    WrongTheory(
+        notebook="book/ch02/universality.ipynb", name="half-stable-bias-10pct-high", kind="constant",
+        description="the bias of GELU's half-stable critical point found 10% high",
+        patch="import dltheory.rgflow as m\n_criticality = m.criticality\n"
+              "def _wrong(activation):\n"
+              "    point = _criticality(activation)\n"
+              "    return m.Criticality(1.1 * point.C_b, point.C_W, point.K_star, point.chi_parallel)\n"
+              "m.criticality = _wrong",
+        caught_by="ch02.universality.gelu-half-stable"),
 ]
