@@ -16,11 +16,12 @@ from dltheory.approx import (
     fit_relu_net,
     mean_abs_error,
     polynomial_error_bound,
-    random_feature_net,
+    random_feature_least_squares,
     sawtooth_l1_lower_bound,
     grid_piece_count,
     hidden_widths,
     interpolation_error_bound,
+    shifted_interpolation_error_bound,
     interpolation_net,
     linear_pieces,
     pieces_lower_bound,
@@ -164,6 +165,23 @@ def test_interpolation_error_bound_is_exact_for_the_square() -> None:
 # ---------------------------------------------------------------- counting pieces
 
 
+@pytest.mark.parametrize("n", [1, 3, 8, 33])
+def test_shifted_interpolant_of_the_square_has_error_one_over_8n2(n: int) -> None:
+    # eq-shifted-error: the interpolant of x^2 on n equal pieces, moved down by h^2/8, errs by exactly h^2/8,
+    # with equioscillation (+h^2/8 at the knots, -h^2/8 at the midpoints)
+    h = 1 / n
+    assert shifted_interpolation_error_bound(h, 2.0) == pytest.approx(1 / (8 * n * n), rel=1e-15)
+    knots = torch.linspace(0, 1, n + 1, dtype=F64)
+    net = interpolation_net(knots, knots**2 - h * h / 8)
+    x = torch.linspace(0, 1, 64 * n + 1, dtype=F64)
+    with torch.no_grad():
+        error = net(x[:, None]).squeeze(-1) - x**2
+    assert float(error.max()) == pytest.approx(h * h / 8, rel=1e-9)
+    assert float(error.min()) == pytest.approx(-h * h / 8, rel=1e-9)
+    with pytest.raises(ValueError, match="h must"):
+        shifted_interpolation_error_bound(-1.0, 2.0)
+
+
 @pytest.mark.parametrize("seed, widths", [(0, [8]), (1, [8, 8]), (2, [6, 6, 6]), (3, [10, 5]), (4, [4, 4, 4, 4])])
 def test_count_matches_a_fine_grid_on_small_random_nets(seed: int, widths: list[int]) -> None:
     net = random_relu_net(widths, seed=seed)
@@ -288,7 +306,7 @@ def test_power_features_give_exactly_the_best_polynomial() -> None:
     # least-squares fit is the least-squares cubic: equal up to the round-off of the two solvers.
     x = torch.linspace(-1, 1, 401, dtype=F64)
     y = torch.sin(3 * x)
-    net = random_feature_net(x, y, 12, Power(3), seed=1)
+    net = random_feature_least_squares(x, y, 12, Power(3), seed=1)
     with torch.no_grad():
         fitted = net(x[:, None]).squeeze(-1)
     vander = torch.stack([x**j for j in range(4)], dim=1)
@@ -299,21 +317,21 @@ def test_power_features_give_exactly_the_best_polynomial() -> None:
 def test_relu_features_interpolate_better_with_width() -> None:
     x = torch.linspace(0, 1, 501, dtype=F64)
     y = torch.cos(5 * x)
-    errors = [sup_error(random_feature_net(x, y, n, nn.ReLU(), seed=0), lambda t: torch.cos(5 * t), 0.0, 1.0, 501)
+    errors = [sup_error(random_feature_least_squares(x, y, n, nn.ReLU(), seed=0), lambda t: torch.cos(5 * t), 0.0, 1.0, 501)
               for n in (8, 64)]
     assert errors[1] < errors[0] / 10  # pieces ~ n, error ~ n^-2: a factor ~64 expected, 10 is safe
 
 
-def test_random_feature_net_rejects_bad_inputs() -> None:
+def test_random_feature_least_squares_rejects_bad_inputs() -> None:
     x = torch.linspace(0, 1, 10, dtype=F64)
     with pytest.raises(ValueError, match="width"):
-        random_feature_net(x, x, 0, nn.ReLU())
+        random_feature_least_squares(x, x, 0, nn.ReLU())
     with pytest.raises(ValueError, match="scale"):
-        random_feature_net(x, x, 3, nn.ReLU(), scale=-1.0)
+        random_feature_least_squares(x, x, 3, nn.ReLU(), scale=-1.0)
     with pytest.raises(TypeError, match="activation"):
-        random_feature_net(x, x, 3, torch.relu)  # type: ignore[arg-type]
+        random_feature_least_squares(x, x, 3, torch.relu)  # type: ignore[arg-type]
     with pytest.raises(ValueError, match="x and y"):
-        random_feature_net(x, x[:5], 3, nn.ReLU())
+        random_feature_least_squares(x, x[:5], 3, nn.ReLU())
     with pytest.raises(ValueError, match="p must"):
         Power(0)
 
@@ -376,8 +394,28 @@ def test_fit_relu_net_reduces_the_loss() -> None:
     assert hidden_widths(net) == [8, 8]
     with pytest.raises(ValueError, match="lr"):
         fit_relu_net(x, y, [4], lr=0.0)
-    with pytest.raises(ValueError, match="x and y"):
-        fit_relu_net(x[:, None], y, [4])
+    with pytest.raises(ValueError, match="x must"):
+        fit_relu_net(x[:, None, None], y, [4])
+
+
+def test_fit_relu_net_takes_d_inputs_and_leaves_the_global_rng_alone() -> None:
+    from dltheory.rates import barron_target, uniform_ball
+
+    x = uniform_ball(200, 2, seed=0)
+    y = barron_target(2, seed=0)(x)
+    state = torch.get_rng_state()
+    net = fit_relu_net(x, y, [32], steps=200, seed=0)
+    assert torch.equal(state, torch.get_rng_state())
+    assert net[0].in_features == 2
+    with torch.no_grad():
+        mse = float(((net(x).squeeze(-1) - y) ** 2).mean())
+    assert mse < 0.05 * float(y.var())
+    same = fit_relu_net(x, y, [32], steps=200, seed=0)
+    assert all(torch.equal(p, q) for p, q in zip(net.parameters(), same.parameters()))
+    with pytest.raises(ValueError, match="x must"):
+        fit_relu_net(x, y[:-1], [4])
+    with pytest.raises(ValueError, match="inputs"):
+        random_relu_net([4], inputs=0)
 
 
 def test_expected_random_pieces_matches_the_kinks_of_random_weights() -> None:

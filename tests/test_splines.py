@@ -49,7 +49,7 @@ def test_wide_random_features_converge_to_the_smoothing_spline_at_rate_one_over_
     gaps = {}
     for width in (1_000, 100_000):
         ridge = ridge_per_unit * width
-        spline = smoothing_spline_reference(x, y, width, ridge)
+        spline = smoothing_spline_reference(x, y, spline_lambda(ridge, width, float(x.max() - x.min())))
         # averaged over 3 draws of the features: the gap is a Monte Carlo error, and one draw fluctuates
         gaps[width] = sum(sup_gap(random_feature_ridge(x, y, width, ridge, seed=s), spline, x) for s in range(3)) / 3
     assert gaps[100_000] < 2e-3  # a function of size ~1: the limit is reached
@@ -62,16 +62,16 @@ def test_the_lambda_mapping_is_the_one_that_matches() -> None:
     x, y = noisy_data()
     width, ridge = 100_000, 1_000.0
     fit = random_feature_ridge(x, y, width, ridge, seed=0)
-    right = sup_gap(fit, smoothing_spline_reference(x, y, width, ridge), x)
+    right = sup_gap(fit, smoothing_spline_reference(x, y, spline_lambda(ridge, width, float(x.max() - x.min()))), x)
     for factor in (0.5, 2.0):
-        wrong = sup_gap(fit, smoothing_spline_reference(x, y, width, ridge * factor), x)
+        wrong = sup_gap(fit, smoothing_spline_reference(x, y, factor * spline_lambda(ridge, width, float(x.max() - x.min()))), x)
         assert wrong > 10 * right
 
 
 def test_spline_lambda_formula() -> None:
     assert spline_lambda(2.0, 1000, 3.0) == pytest.approx(6e-3, rel=1e-15)
     x, y = noisy_data()
-    spline = smoothing_spline_reference(x, y, width=500, ridge=10.0)
+    spline = smoothing_spline_reference(x, y, lam=spline_lambda(10.0, 500, float(x.max() - x.min())))
     assert spline.lam == pytest.approx(10.0 * float(x.max() - x.min()) / 500, rel=1e-15)
 
 
@@ -86,9 +86,11 @@ def test_bad_inputs() -> None:
     with pytest.raises(ValueError, match="x"):
         random_feature_ridge(torch.ones(5, dtype=F64), torch.zeros(5, dtype=F64), width=10, ridge=1.0)
     with pytest.raises(ValueError, match="x"):
-        smoothing_spline_reference(x[:4], y[:4], width=10, ridge=1.0)
+        smoothing_spline_reference(x[:4], y[:4], lam=1.0)
     with pytest.raises(ValueError, match="x"):
-        smoothing_spline_reference(torch.cat([x, x[:1]]), torch.cat([y, y[:1]]), width=10, ridge=1.0)
+        smoothing_spline_reference(torch.cat([x, x[:1]]), torch.cat([y, y[:1]]), lam=1.0)
+    with pytest.raises(ValueError, match="lam"):
+        smoothing_spline_reference(x, y, lam=0.0)
     with pytest.raises(ValueError, match="length"):
         spline_lambda(1.0, 10, -1.0)
 
@@ -98,7 +100,7 @@ def test_matching_spline_lambda_recovers_the_lambda_of_a_spline() -> None:
     x = torch.sort(torch.rand(30, generator=generator, dtype=torch.float64)).values
     y = torch.sin(6 * x) + 0.1 * torch.randn(30, generator=generator, dtype=torch.float64)
     grid = torch.linspace(float(x.min()), float(x.max()), 501, dtype=torch.float64)
-    reference = smoothing_spline_reference(x, y, 1000, 5.0)
+    reference = smoothing_spline_reference(x, y, 5e-3)
     found = matching_spline_lambda(x, y, reference, grid, guess=3 * reference.lam)
     assert found == pytest.approx(reference.lam, rel=1e-3)
     with pytest.raises(ValueError, match="span"):

@@ -5,15 +5,19 @@ weights set exactly, so the book can state its errors as equalities:
 
 - `interpolation_net`: the piecewise-linear interpolant as a one-hidden-layer network, the
   constructive proof of universal approximation in one dimension (Sec. "Universal approximation").
-- `sawtooth_net`: the k-fold tent map of Telgarsky (2016), 2^k pieces from 2k units (Sec. "Depth separation").
+- `sawtooth_net`: the k-fold tent map of Telgarsky (2015, 2016), 2^k pieces from 2k units (Sec. "Depth separation").
 - `yarotsky_square_net`, `product_net`: x^2 and xy with errors 2^{-2m-2} and 2^{-2m-1}
   (Yarotsky 2017; Sec. "Yarotsky's construction").
 - `count_linear_pieces`: the exact number of affine pieces of a one-input ReLU network, from its
-  breakpoints, with the bounds of Montufar et al. (2014) and Serra et al. (2018) (Sec. "Linear regions").
+  breakpoints, with the upper bound of Serra et al. (2018) and the construction of Montufar et al. (2014)
+  (Sec. "Linear regions").
+- `fit_relu_net`: the one Adam trainer of the chapter (Secs. "Linear regions", "Depth separation", "Rates
+  and dimension").
 """
 
 from __future__ import annotations
 
+import copy
 import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -22,21 +26,19 @@ from numbers import Real
 import torch
 from torch import nn
 
-from dltheory.checks import DTYPE
-from dltheory.checks import check_integer as _check_integer
-from dltheory.checks import check_interval as _check_interval
-from dltheory.checks import check_positive as _check_positive
+from dltheory.checks import DTYPE, check_integer, check_interval, check_positive
 
 # A layer given by its weight rows and bias, before it becomes an nn.Linear.
 Affine = tuple[list[list[float]], list[float]]
 
 
 def _network(layers: Sequence[Affine]) -> nn.Sequential:
-    """Linear layers with the given float64 weights, a ReLU between each two."""
+    """Linear layers with the given float64 weights, a ReLU between each two (the global random state is untouched)."""
     modules: list[nn.Module] = []
     for i, (weight, bias) in enumerate(layers):
         w = torch.tensor(weight, dtype=DTYPE)
-        linear = nn.Linear(w.shape[1], w.shape[0], dtype=DTYPE)
+        with torch.random.fork_rng(devices=[]):  # nn.Linear's own initialisation is overwritten below
+            linear = nn.Linear(w.shape[1], w.shape[0], dtype=DTYPE)
         with torch.no_grad():
             linear.weight.copy_(w)
             linear.bias.copy_(torch.tensor(bias, dtype=DTYPE))
@@ -89,19 +91,22 @@ class Power(nn.Module):
 
     def __init__(self, p: int) -> None:
         super().__init__()
-        self.p = _check_integer("p", p, 1)
+        self.p = check_integer("p", p, 1)
 
     def forward(self, u: torch.Tensor) -> torch.Tensor:
         """u ** p, elementwise."""
         return u**self.p
 
 
-def random_feature_net(
+def random_feature_least_squares(
     x: torch.Tensor, y: torch.Tensor, width: int, activation: nn.Module, scale: float = 1.0, seed: int = 0
 ) -> nn.Sequential:
     """A one-hidden-layer network with a random frozen first layer and the output layer fitted to (x, y) by least squares.
 
-    Chapter 3, Sec. "Universal approximation". Unit k computes activation(w_k (x - xi_k)) with
+    Chapter 3, Sec. "Universal approximation": any activation, no penalty, Gaussian first-layer weights.
+    (Its counterpart `dltheory.splines.random_feature_ridge` is ReLU only, with unit-size weights, a ridge
+    penalty and a free affine part: the features whose limit is the smoothing spline.)
+    Unit k computes activation(w_k (x - xi_k)) with
     w_k ~ N(0, scale^2) and centre xi_k uniform on [min x, max x] (bias -w_k xi_k), drawn from a
     generator seeded by `seed`; the output weights and bias minimise the squared error on the data
     (minimum-norm solution through the pseudo-inverse, so rank-deficient features such as those of
@@ -123,11 +128,11 @@ def random_feature_net(
     if x.ndim != 1 or y.shape != x.shape or not float(x.max()) > float(x.min()):
         raise ValueError(f"x and y must be 1-D of the same length with two distinct x, got {tuple(x.shape)} "
                          f"and {tuple(y.shape)}")
-    width = _check_integer("width", width, 1)
-    seed = _check_integer("seed", seed, 0)
+    width = check_integer("width", width, 1)
+    seed = check_integer("seed", seed, 0)
     if not isinstance(activation, nn.Module):
         raise TypeError(f"activation must be an nn.Module, got {type(activation).__name__}")
-    scale = _check_positive("scale", scale)
+    scale = check_positive("scale", scale)
     generator = torch.Generator().manual_seed(seed)
     weights = scale * torch.randn(width, 1, generator=generator, dtype=DTYPE)
     centres = float(x.min()) + (float(x.max()) - float(x.min())) * torch.rand(width, generator=generator, dtype=DTYPE)
@@ -164,11 +169,27 @@ def interpolation_error_bound(h: float, second_derivative_sup: float) -> float:
     return h * h * second_derivative_sup / 8
 
 
+def shifted_interpolation_error_bound(h: float, second_derivative_sup: float) -> float:
+    """The sup error M h^2 / 16 of the interpolant shifted down by M h^2 / 16, for a convex f with ``f'' <= M``.
+
+    Chapter 3, Sec. "Universal approximation", eq. `eq-shifted-error`. For convex f the interpolation error
+    p - f lies in [0, M h^2 / 8] (eq. `eq-interp-error`), so p - M h^2 / 16 is within M h^2 / 16 of f. For
+    f = x^2 (M = 2) on n equal pieces of [0, 1] this is 1 / (8 n^2), with equality: the shifted chord
+    equioscillates on every piece, and no affine function does better on a piece of length h, so the
+    bound is also the least error of any function with n pieces of equal length. The network is still
+    `interpolation_net` with n units (the shift is its output bias).
+
+    Raises:
+        ValueError: if h or second_derivative_sup is negative or not finite.
+    """
+    return interpolation_error_bound(h, second_derivative_sup) / 2
+
+
 def _grid_errors(net: nn.Module, target: Callable[[torch.Tensor], torch.Tensor], a: float, b: float,
                  points: int) -> torch.Tensor:
     """net(x) - target(x) on `points` equally spaced x in [a, b], in the network's dtype and device."""
-    a, b = _check_interval(a, b)
-    points = _check_integer("points", points, 2)
+    a, b = check_interval(a, b)
+    points = check_integer("points", points, 2)
     reference = next(net.parameters(), torch.empty(0, dtype=DTYPE))
     x = torch.linspace(a, b, points, dtype=reference.dtype, device=reference.device)
     with torch.no_grad():
@@ -241,7 +262,7 @@ def sawtooth_net(k: int) -> nn.Sequential:
         >>> count_linear_pieces(net, 0.0, 1.0)
         8
     """
-    k = _check_integer("k", k, 0)
+    k = check_integer("k", k, 0)
     if k == 0:
         return _network([([[1.0]], [0.0])])
     first: Affine = ([[1.0], [1.0]], [0.0, -0.5])
@@ -270,8 +291,8 @@ def sawtooth_l1_lower_bound(k: int, pieces: int) -> float:
         >>> sawtooth_l1_lower_bound(6, 13)  # a width-12 one-hidden-layer net against 64 pieces
         0.15625
     """
-    k = _check_integer("k", k, 1)
-    pieces = _check_integer("pieces", pieces, 1)
+    k = check_integer("k", k, 1)
+    pieces = check_integer("pieces", pieces, 1)
     untouched = max(2 ** (k - 1) - (pieces - 1), 0)
     return untouched * 2.0 ** (1 - k) / 4
 
@@ -318,7 +339,7 @@ def yarotsky_square_net(m: int) -> nn.Sequential:
     Raises:
         ValueError: if m is not an integer >= 1.
     """
-    m = _check_integer("m", m, 1)
+    m = check_integer("m", m, 1)
     return _network(_square_layers(m))
 
 
@@ -343,7 +364,7 @@ def product_net(m: int) -> nn.Sequential:
     Raises:
         ValueError: if m is not an integer >= 1.
     """
-    m = _check_integer("m", m, 1)
+    m = check_integer("m", m, 1)
     square = _square_layers(m)
     first_weight, first_bias = square[0]
     # the three square nets read u = (x + y)/2, x and y.
@@ -384,7 +405,7 @@ class YarotskyPolynomial(nn.Module):
     def __init__(self, coefficients: Sequence[float], m: int) -> None:
         super().__init__()
         self.coefficients = _check_coefficients(coefficients)
-        self.product = product_net(_check_integer("m", m, 1))
+        self.product = product_net(check_integer("m", m, 1))
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """The approximation at x of shape (N, 1), returned with shape (N, 1)."""
@@ -409,7 +430,7 @@ def polynomial_error_bound(coefficients: Sequence[float], m: int) -> float:
         ValueError: if coefficients is empty or not finite numbers, or m is not an integer >= 1.
     """
     values = _check_coefficients(coefficients)
-    m = _check_integer("m", m, 1)
+    m = check_integer("m", m, 1)
     return sum(abs(c) * max(j - 1, 0) for j, c in enumerate(values)) * 2.0 ** (-2 * m - 1)
 
 
@@ -493,7 +514,7 @@ def linear_pieces(net: nn.Module, a: float, b: float, rtol: float = 1e-9) -> Lin
         ValueError: if net has another layer type or more than one input, if a >= b, or rtol < 0.
     """
     layers = _relu_layers(net)
-    a, b = _check_interval(a, b)
+    a, b = check_interval(a, b)
     if not (isinstance(rtol, Real) and rtol >= 0):
         raise ValueError(f"rtol must be a number >= 0, got {rtol!r}")
     device = next(net.parameters()).device
@@ -551,8 +572,8 @@ def grid_piece_count(net: nn.Module, a: float, b: float, points: int, rtol: floa
         ValueError: if net is not a one-input ReLU nn.Sequential, a >= b, or points < 3.
     """
     _relu_layers(net)
-    a, b = _check_interval(a, b)
-    points = _check_integer("points", points, 3)
+    a, b = check_interval(a, b)
+    points = check_integer("points", points, 3)
     reference = next(net.parameters())
     x = torch.linspace(a, b, points, dtype=DTYPE, device=reference.device)
     with torch.no_grad():
@@ -569,9 +590,9 @@ def pieces_upper_bound(widths: Sequence[int]) -> int:
 
     Chapter 3, Sec. "Linear regions", eq. `eq-region-upper`. On each piece coming into hidden layer l,
     every one of its n_l units is affine and crosses zero at most once, so a piece splits into at
-    most n_l + 1. This is the bound of Serra, Tjandraatmadja and Ramalingam (2018) for one input, and
-    the one-dimensional case of the region counts of Montufar et al. (2014). One hidden layer of
-    width n: n + 1 pieces.
+    most n_l + 1. This is the bound of Serra, Tjandraatmadja and Ramalingam (2018) (their Theorem 1 with
+    one input); Montufar et al. (2014) bound the count by 2^N for N hidden units in
+    all, which is larger. One hidden layer of width n: n + 1 pieces.
 
     Raises:
         ValueError: if widths is empty or has an entry that is not a positive integer.
@@ -608,8 +629,8 @@ def expected_random_pieces(width: int, a: float, b: float) -> float:
     Raises:
         ValueError: if width is not a positive integer or not a < b.
     """
-    width = _check_integer("width", width, 1)
-    a, b = _check_interval(a, b)
+    width = check_integer("width", width, 1)
+    a, b = check_interval(a, b)
     inside = (math.atan(math.sqrt(2) * b) - math.atan(math.sqrt(2) * a)) / math.pi
     return 1 + width * inside
 
@@ -617,7 +638,7 @@ def expected_random_pieces(width: int, a: float, b: float) -> float:
 def _check_widths(widths: Sequence[int]) -> list[int]:
     if isinstance(widths, (str, bytes)) or not isinstance(widths, Sequence) or len(widths) == 0:
         raise ValueError(f"widths must be a non-empty sequence of hidden-layer widths, got {widths!r}")
-    return [_check_integer("widths[i]", n, 1) for n in widths]
+    return [check_integer("widths[i]", n, 1) for n in widths]
 
 
 def hidden_widths(net: nn.Module) -> list[int]:
@@ -632,21 +653,22 @@ def hidden_widths(net: nn.Module) -> list[int]:
     return [layer.out_features for layer in linears[:-1]]
 
 
-def random_relu_net(widths: Sequence[int], seed: int = 0) -> nn.Sequential:
-    """A float64 ReLU network with one input, hidden widths `widths`, one output, and random weights and biases.
+def random_relu_net(widths: Sequence[int], seed: int = 0, inputs: int = 1) -> nn.Sequential:
+    """A float64 ReLU network with `inputs` inputs, hidden widths `widths`, one output, and random weights and biases.
 
-    Chapter 3, Sec. "Linear regions": the random networks whose pieces are counted. Every weight of a
-    layer with fan-in n is drawn from N(0, 2/n) and every bias from N(0, 1/n), with a generator
-    seeded by `seed` (the global random state is not touched). Nonzero biases matter: without them a
-    one-input ReLU network is positively homogeneous and has at most two pieces.
+    Chapter 3, Sec. "Linear regions": the random networks whose pieces are counted, and the start of
+    `fit_relu_net`. Every weight of a layer with fan-in n is drawn from N(0, 2/n) and every bias from
+    N(0, 1/n), with a generator seeded by `seed` (the global random state is not touched). Nonzero biases
+    matter: without them a one-input ReLU network is positively homogeneous and has at most two pieces.
 
     Raises:
-        ValueError: if widths is empty or not positive integers, or seed is negative.
+        ValueError: if widths is empty or not positive integers, seed is negative or inputs < 1.
     """
     widths = _check_widths(widths)
-    seed = _check_integer("seed", seed, 0)
+    seed = check_integer("seed", seed, 0)
+    inputs = check_integer("inputs", inputs, 1)
     generator = torch.Generator().manual_seed(seed)
-    sizes = [1, *widths, 1]
+    sizes = [inputs, *widths, 1]
     layers: list[Affine] = []
     for fan_in, fan_out in zip(sizes[:-1], sizes[1:]):
         weight = torch.randn(fan_out, fan_in, generator=generator, dtype=DTYPE) * math.sqrt(2 / fan_in)
@@ -656,31 +678,45 @@ def random_relu_net(widths: Sequence[int], seed: int = 0) -> nn.Sequential:
 
 
 def fit_relu_net(
-    x: torch.Tensor, y: torch.Tensor, widths: Sequence[int], steps: int = 2000, lr: float = 1e-2, seed: int = 0
+    x: torch.Tensor, y: torch.Tensor, widths: Sequence[int], steps: int = 2000, lr: float = 1e-2, seed: int = 0,
+    start: nn.Sequential | None = None,
 ) -> nn.Sequential:
-    """A one-input ReLU network with hidden widths `widths`, started at `random_relu_net(widths, seed)` and fitted
-    to (x, y) by full-batch Adam on the mean squared error.
+    """A ReLU network with hidden widths `widths`, started at `start` (by default `random_relu_net(widths,
+    seed, inputs=d)`) and fitted to (x, y) by full-batch Adam on the mean squared error.
 
-    Chapter 3, Secs. "Linear regions" and "Depth separation": the trained networks whose pieces and
-    errors are compared with the hand-built ones. Float64, on the device of x.
+    Chapter 3, Secs. "Linear regions", "Depth separation" and "Rates and dimension": the one trainer of the
+    chapter, for the trained networks whose pieces and errors are compared with the hand-built ones and
+    with Barron's bound. Float64, on the device of x; the global random state is not touched, and `start`
+    itself is left unchanged (a copy is trained).
 
     Args:
-        x: inputs, shape (N,).
+        x: inputs, shape (N,) for one input or (N, d).
         y: targets, shape (N,).
         widths: hidden-layer widths, each >= 1.
         steps: Adam steps, >= 1.
         lr: Adam learning rate, > 0.
-        seed: seeds the initialisation.
+        seed: seeds the initialisation (unused when `start` is given).
+        start: a ReLU nn.Sequential with d inputs, hidden widths `widths` and one output to start from,
+            such as `dltheory.rates.shallow_relu_net`; None for the default.
 
     Raises:
-        ValueError: if x and y are not 1-D of the same length, or widths, steps, lr or seed is invalid.
+        ValueError: if x is not of shape (N,) or (N, d), y not of shape (N,), widths, steps, lr or seed
+            is invalid, or `start` does not have d inputs and hidden widths `widths`.
     """
-    if x.ndim != 1 or y.shape != x.shape:
-        raise ValueError(f"x and y must be 1-D of the same length, got {tuple(x.shape)} and {tuple(y.shape)}")
-    steps = _check_integer("steps", steps, 1)
-    lr = _check_positive("lr", lr)
-    net = random_relu_net(widths, seed=seed).to(x.device)
-    inputs, targets = x.to(DTYPE)[:, None], y.to(DTYPE)[:, None]
+    if x.ndim not in (1, 2) or y.shape != (x.shape[0],):
+        raise ValueError(f"x must have shape (N,) or (N, d) and y shape (N,), got {tuple(x.shape)} and {tuple(y.shape)}")
+    steps = check_integer("steps", steps, 1)
+    lr = check_positive("lr", lr)
+    inputs = x.to(DTYPE) if x.ndim == 2 else x.to(DTYPE)[:, None]
+    if start is None:
+        net = random_relu_net(widths, seed=seed, inputs=inputs.shape[1]).to(x.device)
+    else:
+        linears = [layer for layer in start if isinstance(layer, nn.Linear)] if isinstance(start, nn.Sequential) else []
+        if (not linears or linears[0].in_features != inputs.shape[1]
+                or [layer.out_features for layer in linears[:-1]] != _check_widths(widths)):
+            raise ValueError(f"start must be a ReLU nn.Sequential with {inputs.shape[1]} inputs and hidden widths {list(widths)}")
+        net = copy.deepcopy(start).to(x.device, DTYPE)
+    targets = y.to(DTYPE)[:, None]
     optimizer = torch.optim.Adam(net.parameters(), lr=lr)
     for _ in range(steps):
         optimizer.zero_grad()

@@ -178,14 +178,16 @@ class SmoothingSpline:
         return torch.as_tensor(np.asarray(values), dtype=DTYPE).to(x.device)
 
 
-def smoothing_spline_reference(x: torch.Tensor, y: torch.Tensor, width: int, ridge: float) -> SmoothingSpline:
-    """The cubic smoothing spline that `random_feature_ridge(x, y, width, ridge)` approaches as width grows.
+def smoothing_spline_reference(x: torch.Tensor, y: torch.Tensor, lam: float) -> SmoothingSpline:
+    """The natural cubic smoothing spline of (x, y) with its own smoothing parameter λ = `lam`.
 
     Chapter 3, Sec. "Random features and splines", eq. `eq-spline-limit`: the minimiser of::
 
-        sum_i (f(x_i) - y_i)^2 + λ ∫_{x_min}^{x_max} f''(u)^2 du,   λ = ridge * (x_max - x_min) / width,
+        sum_i (f(x_i) - y_i)^2 + λ ∫_{x_min}^{x_max} f''(u)^2 du,
 
     computed independently by `scipy.interpolate.make_smoothing_spline` (whose objective is exactly this).
+    The network `random_feature_ridge(x, y, width, ridge)` approaches it as the width grows when
+    λ = `spline_lambda(ridge, width, x_max - x_min)` = ridge * (x_max - x_min) / width.
 
     What is matched, and why (Heiss, Teichmann and Wutte 2019, derived here for these features).
     A unit ReLU(s (x - xi)) has second derivative δ(x - xi), so f'' = sum_k w_k δ(x - xi_k): the
@@ -203,19 +205,25 @@ def smoothing_spline_reference(x: torch.Tensor, y: torch.Tensor, width: int, rid
     Args:
         x: inputs, shape (N,), N >= 5 distinct values (a requirement of scipy).
         y: targets, shape (N,).
-        width, ridge: as passed to `random_feature_ridge`.
+        lam: the smoothing parameter λ > 0 of the penalty λ ∫ f''^2.
 
     Raises:
-        ValueError: if x has fewer than 5 or repeated values, or y, width or ridge is invalid.
+        ValueError: if x has fewer than 5 or repeated values, or y or lam is invalid.
     """
+    lam = check_positive("lam", lam)
+    xs, ys = _sorted_data(x, y)
+    return SmoothingSpline(spline=make_smoothing_spline(xs, ys, lam=lam), lam=lam)
+
+
+def _sorted_data(x: torch.Tensor, y: torch.Tensor) -> tuple[np.ndarray, np.ndarray]:
+    """(x, y) sorted by x as float64 arrays, checked for what scipy's smoothing spline needs."""
     _check_data(x, y)
     order = torch.argsort(x)
     xs = x.detach().to("cpu", DTYPE)[order].numpy()
     ys = y.detach().to("cpu", DTYPE)[order].numpy()
     if xs.size < 5 or not bool(np.all(np.diff(xs) > 0)):
         raise ValueError(f"x must hold at least 5 distinct values, got {xs.size} values with repeats or fewer")
-    lam = spline_lambda(ridge, width, float(xs[-1] - xs[0]))
-    return SmoothingSpline(spline=make_smoothing_spline(xs, ys, lam=lam), lam=lam)
+    return xs, ys
 
 
 def matching_spline_lambda(x: torch.Tensor, y: torch.Tensor, f: Callable[[torch.Tensor], torch.Tensor],
@@ -239,16 +247,11 @@ def matching_spline_lambda(x: torch.Tensor, y: torch.Tensor, f: Callable[[torch.
     Raises:
         ValueError: if x, y are invalid, or guess or span is not positive (span > 1).
     """
-    _check_data(x, y)
     guess = check_positive("guess", guess)
     span = check_positive("span", span)
     if not span > 1:
         raise ValueError(f"span must be > 1, got {span}")
-    order = torch.argsort(x)
-    xs = x.detach().to("cpu", DTYPE)[order].numpy()
-    ys = y.detach().to("cpu", DTYPE)[order].numpy()
-    if xs.size < 5 or not bool(np.all(np.diff(xs) > 0)):
-        raise ValueError(f"x must hold at least 5 distinct values, got {xs.size} values with repeats or fewer")
+    xs, ys = _sorted_data(x, y)
     points = grid.detach().to("cpu", DTYPE).numpy()
     values = f(grid).detach().to("cpu", DTYPE).numpy()
 

@@ -30,6 +30,18 @@ WRONG_THEORIES: list[WrongTheory] = [
               "m.interpolation_error_bound = lambda h, M: 2 * _bound(h, M)",
         caught_by="ch03.yarotsky.square-m1"),
     WrongTheory(
+        notebook=YAROTSKY, name="shallow-square-shift-by-mean", kind="constant",
+        description="the chord shifted by the mean of the parabolic error (M h²/12) instead of half its maximum: error M h²/12",
+        patch="import dltheory.approx as m\n_bound = m.interpolation_error_bound\n"
+              "m.shifted_interpolation_error_bound = lambda h, M: _bound(h, M) * 8 / 12",
+        caught_by="ch03.yarotsky.shallow-shifted-m2"),
+    WrongTheory(
+        notebook=YAROTSKY, name="shallow-square-pieces-off-by-one", kind="off-by-one",
+        description="the shifted error with n + 1 pieces for n units, 1/(8(n+1)²): the lower bound's count taken for the construction",
+        patch="import dltheory.approx as m\n_bound = m.shifted_interpolation_error_bound\n"
+              "m.shifted_interpolation_error_bound = lambda h, M: _bound(h / (1 + h), M)",
+        caught_by="ch03.yarotsky.shallow-shifted-m2"),
+    WrongTheory(
         notebook=YAROTSKY, name="poly-error-per-network-layer", kind="exponent",
         description="the polynomial's error falling by 4 per layer of the whole network, depth (D − 1) m, not per tooth layer",
         patch="import dltheory.approx as m\n_bound = m.polynomial_error_bound\n"
