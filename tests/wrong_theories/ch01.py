@@ -9,6 +9,7 @@ WIDTH = "book/ch01/width_sweep.ipynb"
 EIGEN = "book/ch01/eigen_dynamics.ipynb"
 MOMENTUM = "book/ch01/momentum.ipynb"
 BEYOND = "book/ch01/beyond_lazy.ipynb"
+SPECTRUM = "book/ch01/spectrum.ipynb"
 
 WRONG_THEORIES: list[WrongTheory] = [
     WrongTheory(
@@ -55,4 +56,21 @@ WRONG_THEORIES: list[WrongTheory] = [
         patch="import dltheory.diagonal as m\n_interpolator = m.implicit_bias_interpolator\n"
               "m.implicit_bias_interpolator = lambda X, y, alpha, *, width=1: _interpolator(X, y, alpha ** 0.5, width=width)",
         caught_by="ch01.diagonal.rich"),
+    WrongTheory(
+        notebook=SPECTRUM, name="funk-hecke-dimension-plus-one", kind="off-by-one",
+        description="the Funk–Hecke eigenvalues of the sphere in d + 1 dimensions (the weight (1 − t²)^((d−2)/2))",
+        patch="import dltheory.ntk as m\n_funk_hecke = m.funk_hecke_eigenvalues\n"
+              "m.funk_hecke_eigenvalues = lambda d, degrees, *, nodes=256: _funk_hecke(d + 1, degrees, nodes=nodes)",
+        caught_by="ch01.spectrum.degree4-count"),
+    WrongTheory(
+        notebook=SPECTRUM, name="odd-degrees-interpolated", kind="dropped-term",
+        description="the parity forgotten: each odd degree >= 3 given the mean of its even neighbours' eigenvalues",
+        patch="import dltheory.ntk as m\n_funk_hecke = m.funk_hecke_eigenvalues\n"
+              "def funk_hecke_eigenvalues(d, degrees, *, nodes=256):\n"
+              "    mu = _funk_hecke(d, degrees + 1, nodes=nodes)\n"
+              "    for odd in range(3, degrees + 1, 2):\n"
+              "        mu[odd] = (mu[odd - 1] + mu[odd + 1]) / 2\n"
+              "    return mu[:degrees + 1]\n"
+              "m.funk_hecke_eigenvalues = funk_hecke_eigenvalues",
+        caught_by="ch01.spectrum.rate-degree3"),
 ]
