@@ -5,7 +5,16 @@ from __future__ import annotations
 import pytest
 import torch
 
-from dltheory.splines import matching_spline_lambda, random_feature_ridge, smoothing_spline_reference, spline_lambda
+import math
+
+from dltheory.splines import (
+    early_stopping_constant,
+    matching_spline_lambda,
+    random_feature_gradient_descent,
+    random_feature_ridge,
+    smoothing_spline_reference,
+    spline_lambda,
+)
 
 F64 = torch.float64
 
@@ -107,3 +116,63 @@ def test_matching_spline_lambda_recovers_the_lambda_of_a_spline() -> None:
         matching_spline_lambda(x, y, reference, grid, guess=1.0, span=1.0)
     with pytest.raises(ValueError, match="guess"):
         matching_spline_lambda(x, y, reference, grid, guess=-1.0)
+
+
+def test_gradient_descent_path_is_gradient_descent_on_the_output_weights() -> None:
+    # the kernel-trick iterates equal plain gradient steps on w with the affine part minimised at every step
+    x, y = noisy_data(12)
+    width, steps = 50, [0, 1, 7, 30]
+    path = random_feature_gradient_descent(x, y, width, steps, lr=0.9, seed=4)
+    units = random_feature_ridge(x, y, width, 1.0, seed=4)  # the same kinks and signs
+    assert torch.equal(path.fits[0].kinks, units.kinks) and torch.equal(path.fits[0].signs, units.signs)
+    phi = torch.relu(units.signs * (x[:, None] - units.kinks))
+    affine = torch.stack([torch.ones_like(x), x], dim=1)
+    projection = torch.eye(12, dtype=F64) - affine @ torch.linalg.pinv(affine)
+    w = torch.zeros(width, dtype=F64)
+    for t in range(steps[-1] + 1):
+        if t in steps:
+            fit = path.fits[steps.index(t)]
+            assert torch.allclose(fit.weights, w, rtol=1e-9, atol=1e-12)
+            assert torch.allclose(fit(x), phi @ w + affine @ torch.linalg.lstsq(affine, (y - phi @ w)[:, None]).solution[:, 0],
+                                  atol=1e-10)
+        w = w - path.eta * phi.T @ projection @ (phi @ w - y)
+    assert path.steps == tuple(steps)
+
+
+def test_gradient_descent_filters_the_spectrum_and_ends_at_the_interpolant() -> None:
+    # on the data, P f_t = V (1 - (1 - eta mu)^t) V^T P y; as t grows the fit interpolates (N < n units)
+    x, y = noisy_data(10)
+    path = random_feature_gradient_descent(x, y, 400, [5, 200_000], lr=1.0, seed=0)
+    units = path.fits[0]
+    phi = torch.relu(units.signs * (x[:, None] - units.kinks))
+    affine = torch.stack([torch.ones_like(x), x], dim=1)
+    projection = torch.eye(10, dtype=F64) - affine @ torch.linalg.pinv(affine)
+    mu, v = torch.linalg.eigh(projection @ phi @ phi.T @ projection)
+    assert path.eta == pytest.approx(1 / float(mu.max()), rel=1e-12)
+    filtered = v @ ((1 - (1 - path.eta * mu.clamp(min=0)) ** 5) * (v.T @ projection @ y))
+    assert torch.allclose(projection @ path.fits[0](x), filtered, atol=1e-10)
+    assert float((path.fits[1](x) - y).abs().max()) < 1e-6
+
+
+def test_early_stopping_constant_minimises_the_log_uniform_mismatch() -> None:
+    c = early_stopping_constant()
+    s = torch.logspace(-12, 5, 200_001, dtype=F64)  # an independent Riemann sum over log s
+    def mismatch(c: float) -> float:
+        return float(((torch.exp(-s) - 1 / (1 + s / c)) ** 2).mean())
+    assert 0.6 < c < 0.62
+    assert mismatch(c) < mismatch(0.97 * c) and mismatch(c) < mismatch(1.03 * c)
+    assert mismatch(c) < 0.5 * mismatch(1.0)  # the naive lambda = 1/(eta t) matches much worse
+
+
+def test_gradient_descent_rejects_bad_inputs() -> None:
+    x, y = noisy_data(10)
+    with pytest.raises(ValueError, match="lr"):
+        random_feature_gradient_descent(x, y, 10, [1], lr=2.0)
+    with pytest.raises(ValueError, match="steps"):
+        random_feature_gradient_descent(x, y, 10, [3, 3])
+    with pytest.raises(ValueError, match="steps"):
+        random_feature_gradient_descent(x, y, 10, [])
+    with pytest.raises(ValueError, match="width"):
+        random_feature_gradient_descent(x, y, 0, [1])
+    assert math.isfinite(random_feature_gradient_descent(x, y, 10, [1]).eta)
+

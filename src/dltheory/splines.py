@@ -12,13 +12,15 @@ explicit λ of `spline_lambda`. The derivation is in the docstring of `smoothing
 
 from __future__ import annotations
 
+import functools
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
 import torch
 from scipy.interpolate import make_smoothing_spline
+from scipy.integrate import quad
 from scipy.optimize import minimize_scalar
 
 from dltheory.checks import DTYPE, check_integer, check_positive
@@ -119,19 +121,11 @@ def random_feature_ridge(x: torch.Tensor, y: torch.Tensor, width: int, ridge: fl
             is not positive.
     """
     _check_data(x, y)
-    check_integer("width", width, 1)
     check_positive("ridge", ridge)
-    check_integer("seed", seed, 0)
     x, y = x.to(DTYPE), y.to(DTYPE)
-    generator = torch.Generator().manual_seed(seed)
-    low, high = float(x.min()), float(x.max())
-    kinks = (low + (high - low) * torch.rand(width, generator=generator, dtype=DTYPE)).to(x.device)
-    signs = (2.0 * torch.randint(0, 2, (width,), generator=generator) - 1).to(DTYPE).to(x.device)
+    kinks, signs = _random_units(x, width, seed)
     n_data = x.numel()
-    gram = torch.zeros(n_data, n_data, dtype=DTYPE, device=x.device)
-    for k, s in zip(kinks.split(_CHUNK), signs.split(_CHUNK)):
-        phi = _features(x, k, s)
-        gram += phi @ phi.T
+    gram = _gram(x, kinks, signs)
     affine = torch.stack([torch.ones_like(x), x], dim=1)
     system = torch.zeros(n_data + 2, n_data + 2, dtype=DTYPE, device=x.device)
     system[:n_data, :n_data] = gram + ridge * torch.eye(n_data, dtype=DTYPE, device=x.device)
@@ -139,8 +133,124 @@ def random_feature_ridge(x: torch.Tensor, y: torch.Tensor, width: int, ridge: fl
     system[n_data:, :n_data] = affine.T
     solution = torch.linalg.solve(system, torch.cat([y, y.new_zeros(2)]))
     alpha, (intercept, slope) = solution[:n_data], solution[n_data:]
-    weights = torch.cat([_features(x, k, s).T @ alpha for k, s in zip(kinks.split(_CHUNK), signs.split(_CHUNK))])
+    weights = _output_weights(x, kinks, signs, alpha)
     return RandomFeatureFit(kinks=kinks, signs=signs, weights=weights, intercept=float(intercept), slope=float(slope))
+
+
+def _random_units(x: torch.Tensor, width: int, seed: int) -> tuple[torch.Tensor, torch.Tensor]:
+    """Kinks uniform on [min x, max x] and signs ±1, shape (width,) each, from a generator seeded by `seed`."""
+    check_integer("width", width, 1)
+    check_integer("seed", seed, 0)
+    generator = torch.Generator().manual_seed(seed)
+    low, high = float(x.min()), float(x.max())
+    kinks = (low + (high - low) * torch.rand(width, generator=generator, dtype=DTYPE)).to(x.device)
+    signs = (2.0 * torch.randint(0, 2, (width,), generator=generator) - 1).to(DTYPE).to(x.device)
+    return kinks, signs
+
+
+def _gram(x: torch.Tensor, kinks: torch.Tensor, signs: torch.Tensor) -> torch.Tensor:
+    """Φ Φ^T for the features Φ_ik = ReLU(s_k (x_i - xi_k)), formed in blocks of units."""
+    gram = torch.zeros(x.numel(), x.numel(), dtype=DTYPE, device=x.device)
+    for k, s in zip(kinks.split(_CHUNK), signs.split(_CHUNK)):
+        phi = _features(x, k, s)
+        gram += phi @ phi.T
+    return gram
+
+
+def _output_weights(x: torch.Tensor, kinks: torch.Tensor, signs: torch.Tensor, alpha: torch.Tensor) -> torch.Tensor:
+    """Φ^T α, formed in blocks of units."""
+    return torch.cat([_features(x, k, s).T @ alpha for k, s in zip(kinks.split(_CHUNK), signs.split(_CHUNK))])
+
+
+@dataclass(frozen=True)
+class GradientDescentPath:
+    """Gradient descent from zero on the output layer of random ReLU units, recorded at some steps.
+
+    Chapter 3, Sec. "Early stopping is smoothing", eq. `eq-early-filters`.
+
+    Attributes:
+        steps: the recorded step counts t, increasing.
+        eta: the step size η = lr / μ_max, with μ_max the largest eigenvalue of the Gram matrix P Φ Φ^T P.
+        fits: the network after each recorded step, `RandomFeatureFit` objects sharing one set of units.
+    """
+
+    steps: tuple[int, ...]
+    eta: float
+    fits: tuple[RandomFeatureFit, ...]
+
+
+def random_feature_gradient_descent(x: torch.Tensor, y: torch.Tensor, width: int, steps: Sequence[int],
+                                    lr: float = 1.0, seed: int = 0) -> GradientDescentPath:
+    """Gradient descent from w = 0 on the unpenalised loss of the features of `random_feature_ridge`, stopped at `steps`.
+
+    Chapter 3, Sec. "Early stopping is smoothing", eq. `eq-early-filters`. The units (kinks and signs) are those
+    that `random_feature_ridge(x, y, width, ridge, seed)` draws. The loss is
+    ``1/2 sum_i (f(x_i) - y_i)^2`` with f as in `RandomFeatureFit`; the affine part (c_0, c_1) is free, as in
+    ridge, and is kept at its least-squares value for the current w (it is minimised exactly at every step),
+    so the steps are gradient steps on w for the loss ``1/2 ||P (Φ w - y)||^2``, P the projection off the
+    affine functions on the data: ``w_{t+1} = w_t - η Φ^T P (Φ w_t - y)``. From w_0 = 0 every iterate is
+    ``w_t = Φ^T P a_t`` with ``a_{t+1} = a_t - η (K a_t - P y)``, K = P Φ Φ^T P; the iteration runs on a_t (the
+    kernel trick: the same iterates at a cost O(N^2) per step instead of O(N n)). The step is η = lr / μ_max,
+    stable for 0 < lr < 2. Float64, on the device of x.
+
+    Args:
+        x: inputs, shape (N,), at least two distinct values.
+        y: targets, shape (N,).
+        width: the number n of random units, >= 1.
+        steps: the step counts at which to record the network, non-negative and increasing.
+        lr: the step as a fraction of 1 / μ_max, in (0, 2).
+        seed: seeds the units, as in `random_feature_ridge`.
+
+    Raises:
+        ValueError: if x, y are invalid, width or seed is invalid, steps is empty or not increasing
+            non-negative integers, or lr is not in (0, 2).
+    """
+    _check_data(x, y)
+    lr = check_positive("lr", lr)
+    if not lr < 2:
+        raise ValueError(f"lr must be below 2 for a stable step, got {lr}")
+    if isinstance(steps, (str, bytes)) or not isinstance(steps, Sequence) or len(steps) == 0:
+        raise ValueError(f"steps must be a non-empty sequence of step counts, got {steps!r}")
+    recorded = [check_integer("steps[i]", t, 0) for t in steps]
+    if any(b <= a for a, b in zip(recorded, recorded[1:])):
+        raise ValueError(f"steps must be increasing, got {recorded}")
+    x, y = x.to(DTYPE), y.to(DTYPE)
+    kinks, signs = _random_units(x, width, seed)
+    affine = torch.stack([torch.ones_like(x), x], dim=1)
+    projection = torch.eye(x.numel(), dtype=DTYPE, device=x.device) - affine @ torch.linalg.pinv(affine)
+    gram = projection @ _gram(x, kinks, signs) @ projection
+    eta = lr / float(torch.linalg.eigvalsh(gram).max())
+    alpha, target, done, fits = torch.zeros_like(y), projection @ y, 0, []
+    for t in recorded:
+        for _ in range(t - done):
+            alpha = alpha - eta * (gram @ alpha - target)
+        done = t
+        weights = _output_weights(x, kinks, signs, projection @ alpha)
+        residual = y - sum(_features(x, k, s) @ w
+                           for k, s, w in zip(kinks.split(_CHUNK), signs.split(_CHUNK), weights.split(_CHUNK)))
+        intercept, slope = torch.linalg.lstsq(affine, residual[:, None]).solution[:, 0]
+        fits.append(RandomFeatureFit(kinks=kinks, signs=signs, weights=weights, intercept=float(intercept),
+                                     slope=float(slope)))
+    return GradientDescentPath(steps=tuple(recorded), eta=eta, fits=tuple(fits))
+
+
+@functools.cache
+def early_stopping_constant() -> float:
+    """c* ≈ 0.61: gradient descent stopped at t matches ridge with λ = c* / (η t) when the signal is spread evenly over log μ.
+
+    Chapter 3, Sec. "Early stopping is smoothing", eq. `eq-early-constant`. On an eigenvector of the Gram matrix
+    with eigenvalue μ, the part of the target left unfitted is ``e^{-s}`` after gradient flow to time ηt
+    (s = η μ t), and ``λ / (μ + λ) = 1 / (1 + s / c)`` under ridge with λ = c / (η t). The filters depend on μ and
+    t only through s, so if the target's weight is spread evenly over log μ (a scale-free spectrum), the best
+    c is the same for every t: the minimiser of ``∫ (e^{-s} - 1 / (1 + s / c))^2 ds / s`` over s > 0, computed
+    here by quadrature (the integrand is integrable at both ends for every c > 0).
+    """
+    def mismatch(log_c: float) -> float:
+        c = math.exp(log_c)
+        return quad(lambda u: (math.exp(-math.exp(u)) - 1 / (1 + math.exp(u) / c)) ** 2, -40.0, 12.0, limit=400)[0]
+
+    result = minimize_scalar(mismatch, bounds=(-3.0, 3.0), method="bounded", options={"xatol": 1e-10})
+    return math.exp(float(result.x))
 
 
 def spline_lambda(ridge: float, width: int, length: float) -> float:

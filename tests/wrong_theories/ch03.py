@@ -9,6 +9,7 @@ DEPTH = "book/ch03/depth_separation.ipynb"
 YAROTSKY = "book/ch03/yarotsky.ipynb"
 RATES = "book/ch03/rates_dimension.ipynb"
 SPLINES = "book/ch03/random_features_splines.ipynb"
+EARLY = "book/ch03/early_stopping.ipynb"
 
 WRONG_THEORIES: list[WrongTheory] = [
     WrongTheory(
@@ -84,4 +85,16 @@ WRONG_THEORIES: list[WrongTheory] = [
         patch="import dltheory.splines as m\n"
               "m.spline_lambda = lambda ridge, width, length: ridge / width",
         caught_by="ch03.splines.lambda"),
+    WrongTheory(
+        notebook=EARLY, name="early-stopping-mirror-pairs", kind="constant",
+        description="the ridge-to-spline map with the units counted in mirror pairs, Λ = 2 λ L / n, on the early-stopping path",
+        patch="import dltheory.splines as m\n_lam = m.spline_lambda\n"
+              "m.spline_lambda = lambda ridge, width, length: 2 * _lam(ridge, width, length)",
+        caught_by="ch03.early.constant"),
+    WrongTheory(
+        notebook=EARLY, name="early-stopping-loss-rate", kind="exponent",
+        description="the unfitted part taken to decay like the loss, (1 - ημ)^(2t): the constant halved",
+        patch="import dltheory.splines as m\n_constant = m.early_stopping_constant\n"
+              "m.early_stopping_constant = lambda: _constant() / 2",
+        caught_by="ch03.early.constant"),
 ]
