@@ -489,3 +489,34 @@ def test_mean_kernel_shift() -> None:
     gap = abs(float(measured.value[-1] - K[-1] - shift[-1]))
     assert gap <= 4 * float(measured.stderr[-1]) + depth / width * abs(float(shift[-1]))
     assert abs(float(measured.value[-1] - K[-1])) > 2 * gap  # the shift is resolved: infinite width is further off
+
+
+# ---------------------------------------------------------------------------------------------
+# Beyond perturbation theory: the log-normal norm.
+
+
+def test_relu_log_norm_matches_monte_carlo() -> None:
+    from dltheory.rgflow import relu_log_norm
+
+    n, depth, networks = 32, 16, 20000  # no layer without an active neuron: probability 2^-32 per layer
+    X = sample_preactivations("relu", 0.0, 2.0, 1.0, depth, n, networks, torch.Generator().manual_seed(7)).second_moments.double()
+    law = relu_log_norm(depth, n)
+    log_X = X[-1].log()
+    assert float(log_X.mean()) == pytest.approx(law.mean, abs=4 * math.sqrt(law.variance / networks))
+    assert float(log_X.var()) == pytest.approx(law.variance, abs=4 * law.variance * math.sqrt(2 / networks))
+    assert float((X[-1] < 0.5).double().mean()) == pytest.approx(law.probability_below(0.5), abs=4 * math.sqrt(0.25 / networks) + 0.01)
+
+
+def test_relu_log_norm_limits_and_inputs() -> None:
+    from dltheory.rgflow import relu_log_norm
+
+    law = relu_log_norm(100, 2000)  # each layer: variance about 5/n, mean about -5/(2n)
+    assert law.variance == pytest.approx(5 * 100 / 2000, rel=0.01)
+    assert law.mean == pytest.approx(-2.5 * 100 / 2000, rel=0.02)
+    assert relu_log_norm(0, 64).variance == pytest.approx(2 / 64, rel=0.02)  # the readout's chi^2_n / n alone
+    with pytest.raises(ValueError, match="width"):
+        relu_log_norm(4, 1)
+    with pytest.raises(ValueError, match="depth"):
+        relu_log_norm(-1, 8)
+    with pytest.raises(ValueError, match="ratio"):
+        law.probability_below(0.0)

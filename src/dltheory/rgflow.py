@@ -896,3 +896,67 @@ def mean_kernel_shift(
     for l in range(depth):
         shift.append(chi[l] * shift[-1] + 0.5 * C_W * curvature[l] * vertex[l] * K[l] ** 2)
     return torch.stack(shift)
+
+
+# ----------------------------------------------------------------------------------------------
+# Beyond perturbation theory: the log-normal output norm of ReLU networks.
+
+
+@dataclass(frozen=True)
+class LogNormLaw:
+    """The law of ``log(|z^(L)|^2 / (n K))`` for a critical ReLU network (Chapter 2, Sec. "Beyond perturbation theory").
+
+    Attributes:
+        mean: its exact mean.
+        variance: its exact variance.
+        depth, width: the network it describes.
+    """
+
+    mean: float
+    variance: float
+    depth: int
+    width: int
+
+    def probability_below(self, ratio: float) -> float:
+        """P(|z^(L)|^2 / (n K) < ratio) in the log-normal approximation (Hanin and Nica 2020): Phi((log ratio - mean) / sd)."""
+        ratio = check_number("ratio", ratio)
+        if ratio <= 0:
+            raise ValueError(f"ratio must be positive, got {ratio}")
+        return float(0.5 * math.erfc(-(math.log(ratio) - self.mean) / math.sqrt(2 * self.variance)))
+
+
+def relu_log_norm(depth: int, width: int) -> LogNormLaw:
+    """The exact mean and variance of ``log(|z^(L)|^2 / (n K))`` for ReLU at criticality (C_b = 0, C_W = 2), one input.
+
+    Implements Chapter 2, Sec. "Beyond perturbation theory", eq. `eq-log-norm`, derived there. Given layer l - 1, the
+    layer-l preactivations are independent N(0, G) and ``relu(z_j)^2 = G u_j^2 1{u_j > 0}``, so the next variance is
+    ``G' = G (2/n) X`` with ``X ~ chi^2_B`` and ``B ~ Binomial(n, 1/2)`` active neurons, independent of G; the output's
+    second moment is ``G^(L-1) chi^2_n / n``. Hence ``log(|z^(L)|^2 / (n K))`` is exactly a sum of ``depth`` independent
+    copies of ``log((2/n) chi^2_B)`` and one ``log(chi^2_n / n)``, with ``E log chi^2_k = psi(k/2) + log 2`` and
+    ``Var log chi^2_k = psi'(k/2)`` (digamma and trigamma). The event B = 0 (probability ``2^-n`` per layer, where the
+    norm vanishes) is left out. At large width each layer contributes a variance of about 5/n and a mean of about -5/(2n).
+    By the central limit theorem the sum is nearly Gaussian, so the norm is nearly log-normal (Hanin and Nica 2020).
+
+    Args:
+        depth: the number L of nonlinear layers, >= 0.
+        width: the hidden width n, >= 2.
+
+    Returns:
+        A `LogNormLaw`.
+
+    Raises:
+        ValueError: if depth < 0 or width < 2.
+    """
+    from scipy.special import polygamma, psi
+    from scipy.stats import binom
+
+    depth, width = check_integer("depth", depth, minimum=0), check_integer("width", width, minimum=2)
+    B = np.arange(1, width + 1)
+    p = binom.pmf(B, width, 0.5)
+    p = p / p.sum()  # conditioned on B >= 1
+    log_mean_B = psi(B / 2) + math.log(2) + math.log(2 / width)
+    layer_mean = float(p @ log_mean_B)
+    layer_variance = float(p @ polygamma(1, B / 2) + p @ (log_mean_B - layer_mean) ** 2)
+    readout_mean = float(psi(width / 2) + math.log(2) - math.log(width))
+    readout_variance = float(polygamma(1, width / 2))
+    return LogNormLaw(depth * layer_mean + readout_mean, depth * layer_variance + readout_variance, depth, width)

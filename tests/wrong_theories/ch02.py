@@ -73,4 +73,22 @@ WRONG_THEORIES: list[WrongTheory] = [
               "    return m.Criticality(1.1 * point.C_b, point.C_W, point.K_star, point.chi_parallel)\n"
               "m.criticality = _wrong",
         caught_by="ch02.universality.gelu-half-stable"),
+    WrongTheory(
+        notebook="book/ch02/beyond_perturbation.ipynb", name="log-norm-variance-10pct-high", kind="constant",
+        description="the variance of log |z|^2 of critical ReLU networks overestimated by 10%",
+        patch="import dltheory.rgflow as m\n_relu_log_norm = m.relu_log_norm\n"
+              "def _wrong(depth, width):\n"
+              "    law = _relu_log_norm(depth, width)\n"
+              "    return m.LogNormLaw(law.mean, 1.1 * law.variance, depth, width)\n"
+              "m.relu_log_norm = _wrong",
+        caught_by="ch02.beyond.log-variance"),
+    WrongTheory(
+        notebook="book/ch02/beyond_perturbation.ipynb", name="log-norm-mean-from-unit-mean", kind="dropped-term",
+        description="the log-normal's mean fixed by E[X] = K (mu = -s^2/2), as if log |z|^2 were exactly Gaussian",
+        patch="import dltheory.rgflow as m\n_relu_log_norm = m.relu_log_norm\n"
+              "def _wrong(depth, width):\n"
+              "    law = _relu_log_norm(depth, width)\n"
+              "    return m.LogNormLaw(-law.variance / 2, law.variance, depth, width)\n"
+              "m.relu_log_norm = _wrong",
+        caught_by="ch02.beyond.lognormal-tail"),
 ]
