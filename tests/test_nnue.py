@@ -17,9 +17,12 @@ from dltheory.nnue import (
     NNUE,
     HalfKPNet,
     changed_features,
+    engine_positions,
     halfkp_features,
     halfkp_index,
+    refresh_columns,
     train_nnue,
+    update_costs,
 )
 
 
@@ -60,15 +63,13 @@ def test_accumulator_matches_recomputation_on_make_and_unmake() -> None:
     nnue.reset(board)
     history = [dict(nnue.acc)]
     for move in moves:
-        quiet_nonking = board.piece_type_at(move.from_square) != chess.KING and not board.is_castling(move)
-        before = nnue.columns
-        expected = changed_features(board, move) if quiet_nonking else None
+        before, expected = nnue.columns, changed_features(board, move)
         nnue.push(board, move)
         board.push(move)
-        if expected is not None:
-            assert nnue.columns - before == expected
+        assert nnue.columns - before == expected, move.uci()
         fresh = NNUE(nnue.net)
         fresh.reset(board)
+        assert fresh.columns == refresh_columns(board)
         for color in chess.COLORS:
             np.testing.assert_allclose(nnue.acc[color], fresh.acc[color], atol=1e-9)
         history.append(dict(nnue.acc))
@@ -87,9 +88,11 @@ def test_changed_features_rejects_bad_moves() -> None:
     assert changed_features(board, chess.Move.from_uci("e2e4")) == 4
     with pytest.raises(ValueError, match="legal"):
         changed_features(board, chess.Move.from_uci("e2e5"))
-    board = chess.Board("4k3/8/8/8/8/8/8/4K3 w - - 0 1")
-    with pytest.raises(ValueError, match="king"):
-        changed_features(board, chess.Move.from_uci("e1e2"))
+    castle = chess.Board("r3k2r/8/8/8/8/8/8/R3K2R w KQkq - 0 1")
+    assert changed_features(castle, chess.Move.from_uci("e1g1")) == 4 + 2  # own half: 4 rooks; other: the rook
+    assert changed_features(chess.Board("4k3/8/8/8/8/8/8/4K3 w - - 0 1"), chess.Move.from_uci("e1e2")) == 0
+    ep = chess.Board("4k3/8/8/3Pp3/8/8/8/4K3 w - e6 0 1")
+    assert changed_features(ep, chess.Move.from_uci("d5e6")) == 6
 
 
 def test_training_fits_and_the_engine_uses_it() -> None:
@@ -100,7 +103,7 @@ def test_training_fits_and_the_engine_uses_it() -> None:
             start.push(move)
         boards.append(start)
     scores = [100.0 * (len(b.pieces(chess.PAWN, b.turn)) - len(b.pieces(chess.PAWN, not b.turn))) for b in boards]
-    net = train_nnue(boards, scores, hidden=8, epochs=150)
+    net = train_nnue(boards, scores, hidden=8, epochs=150, weight_decay=0.0)
     nnue = NNUE(net)
     errors = []
     for board, score in zip(boards, scores):
@@ -116,3 +119,24 @@ def test_training_fits_and_the_engine_uses_it() -> None:
         train_nnue(boards, scores[:-1])
     with pytest.raises(ValueError, match="HalfKPNet"):
         NNUE(object())  # type: ignore[arg-type]
+
+
+def test_engine_positions_and_update_costs() -> None:
+    boards, scores = engine_positions(3, depth=1, plies=(4, 8), seed=2)
+    assert len(boards) == len(scores) == 3
+    assert all(not b.is_check() and not b.is_game_over() and abs(s) <= 1500 for b, s in zip(boards, scores))
+    assert engine_positions(3, depth=1, plies=(4, 8), seed=2)[1] == scores  # reproducible
+    for bad in ({"count": 0}, {"depth": 0}, {"plies": (5, 5)}):
+        with pytest.raises(ValueError, match=next(iter(bad))):
+            engine_positions(**{"count": 1, **bad})  # type: ignore[arg-type]
+    torch.manual_seed(0)
+    costs = update_costs(HalfKPNet(hidden=4), games=2, plies=12, seed=3)
+    assert len(costs.moves) == len(costs.incremental) == len(costs.recomputed) == 24
+    assert costs.incremental == tuple(changed_features(b, m) for b, m in costs.moves)
+    for (board, move), columns in zip(costs.moves, costs.recomputed):
+        board = board.copy()
+        board.push(move)
+        assert columns == refresh_columns(board)
+    assert costs.seconds_incremental > 0 and costs.seconds_recomputed > 0
+    with pytest.raises(ValueError, match="games"):
+        update_costs(HalfKPNet(hidden=4), games=0)

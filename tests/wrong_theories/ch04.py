@@ -9,6 +9,7 @@ ALPHA_BETA = "book/ch04/alpha_beta.ipynb"
 ENGINE_PLAY = "book/ch04/engine_play.ipynb"
 MCTS = "book/ch04/mcts.ipynb"
 ALPHAZERO = "book/ch04/alphazero_hexapawn.ipynb"
+NNUE = "book/ch04/nnue.ipynb"
 
 WRONG_THEORIES: list[WrongTheory] = [
     WrongTheory(
@@ -85,4 +86,22 @@ WRONG_THEORIES: list[WrongTheory] = [
               "    return [dataclasses.replace(e, policy=tuple(row.tolist())) for e, row in zip(examples, prior)]\n"
               "m.self_play = self_play",
         caught_by="ch04.az.selfplay-agreement"),
+    WrongTheory(
+        notebook=NNUE, name="capture-changes-no-column", kind="dropped-term",
+        description="a capture changes only the mover's two squares in each half: the victim's column forgotten",
+        patch="import chess\nimport dltheory.nnue as m\n_changed = m.changed_features\n"
+              "def changed_features(board, move):\n"
+              "    king = board.piece_type_at(move.from_square) == chess.KING\n"
+              "    return _changed(board, move) - (0 if king else 2 * board.is_capture(move))\n"
+              "m.changed_features = changed_features",
+        caught_by="ch04.nnue.update-cost"),
+    WrongTheory(
+        notebook=NNUE, name="update-touches-one-half", kind="other",
+        description="a move updates only the mover's half of the accumulator; the opponent's half is left alone",
+        patch="import chess\nimport dltheory.nnue as m\n_changed = m.changed_features\n"
+              "def changed_features(board, move):\n"
+              "    king = board.piece_type_at(move.from_square) == chess.KING\n"
+              "    return _changed(board, move) if king else _changed(board, move) // 2\n"
+              "m.changed_features = changed_features",
+        caught_by="ch04.nnue.update-cost"),
 ]
