@@ -21,6 +21,7 @@ from dltheory.approx import (
     grid_piece_count,
     hidden_widths,
     interpolation_error_bound,
+    kac_rice_pieces,
     shifted_interpolation_error_bound,
     interpolation_net,
     linear_pieces,
@@ -443,3 +444,16 @@ def test_expected_random_pieces_rejects_bad_inputs() -> None:
         expected_random_pieces(0, -1.0, 1.0)
     with pytest.raises(ValueError, match="a < b"):
         expected_random_pieces(4, 1.0, -1.0)
+
+
+def test_kac_rice_pieces_is_the_cauchy_count_for_one_layer_and_matches_deep_counts() -> None:
+    # one hidden layer: the first layer's density is the Cauchy density of the kinks, whatever the weights drawn
+    net = random_relu_net([20], seed=0)
+    assert kac_rice_pieces(net, -3.0, 3.0) == pytest.approx(expected_random_pieces(20, -3.0, 3.0), rel=1e-6)
+    # deep networks: the mean of the exact counts over seeds agrees with the mean prediction (3 standard errors)
+    diffs = torch.tensor([count_linear_pieces(n, -2.0, 2.0) - kac_rice_pieces(n, -2.0, 2.0, 2**11 + 1)
+                          for n in (random_relu_net([12, 12, 12], seed=s) for s in range(40))], dtype=F64)
+    assert abs(float(diffs.mean())) < 3 * float(diffs.std()) / math.sqrt(40) + 0.05
+    with pytest.raises(ValueError, match="points"):
+        kac_rice_pieces(net, -1.0, 1.0, points=2)
+

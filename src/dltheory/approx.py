@@ -635,6 +635,50 @@ def expected_random_pieces(width: int, a: float, b: float) -> float:
     return 1 + width * inside
 
 
+def kac_rice_pieces(net: nn.Module, a: float, b: float, points: int = 2**14 + 1) -> float:
+    """1 + sum_l n_l ∫_a^b ρ_l(x) dx: the pieces of a random ReLU network that the Kac–Rice formula predicts, layer by layer.
+
+    Chapter 3, Sec. "Linear regions", eq. `eq-kac-rice` (the one-input case of Hanin and Rolnick 2019). Condition on
+    the layers below layer l, whose activations h(x) (the input x itself for l = 1) are then fixed functions of x.
+    With weights N(0, 2/n) and biases N(0, 1/n) (n the fan-in), as drawn by `random_relu_net`, each unit of layer
+    l has the pre-activation z(x) = w · h(x) + b, a Gaussian process in x with variance ``s0 = (2 h·h + 1) / n``,
+    slope variance ``s1 = 2 h'·h' / n`` and covariance ``c = 2 h·h' / n``. By the Kac–Rice formula the expected
+    number of zeros of z in [a, b] is ``∫ ρ_l(x) dx`` with ``ρ_l = sqrt(s0 s1 - c^2) / (π s0)``; each zero is a kink
+    of the unit, and a kink of the network unless no active path carries it to the output. So the expected
+    count is at most this sum plus one, and equal to it when every kink shows (always for one hidden layer, where
+    ρ_1 is the Cauchy density of `expected_random_pieces`). The prediction uses the network's own lower layers
+    (it is the expectation over each layer's weights given those below), evaluated on `points` grid points:
+    h is piecewise linear, so its slope on each cell is exact except in the cells that contain a kink.
+
+    Args:
+        net: a one-input nn.Sequential of nn.Linear and nn.ReLU, such as `random_relu_net(widths, seed)`.
+        a, b: the interval, a < b.
+        points: grid points, >= 3.
+
+    Raises:
+        ValueError: if net is not a one-input ReLU nn.Sequential, a >= b, or points < 3.
+    """
+    layers = _relu_layers(net)
+    a, b = check_interval(a, b)
+    points = check_integer("points", points, 3)
+    reference = next(net.parameters())
+    x = torch.linspace(a, b, points, dtype=DTYPE, device=reference.device)
+    h, total = x[:, None], 1.0
+    linears = [i for i, layer in enumerate(layers) if isinstance(layer, nn.Linear)]
+    with torch.no_grad():
+        for i, layer in enumerate(layers):
+            if i in linears[:-1]:  # a hidden layer: its units' zeros, given h
+                fan_in = h.shape[1]
+                middle, slope = (h[1:] + h[:-1]) / 2, torch.diff(h, dim=0) / torch.diff(x)[:, None]
+                s0 = (2 * (middle * middle).sum(1) + 1) / fan_in
+                s1 = 2 * (slope * slope).sum(1) / fan_in
+                c = 2 * (middle * slope).sum(1) / fan_in
+                density = torch.sqrt((s0 * s1 - c * c).clamp(min=0)) / (math.pi * s0)
+                total += layer.out_features * float((density * torch.diff(x)).sum())
+            h = layer(h.to(reference.dtype)).to(DTYPE) if isinstance(layer, nn.Linear) else torch.relu(h)
+    return total
+
+
 def _check_widths(widths: Sequence[int]) -> list[int]:
     if isinstance(widths, (str, bytes)) or not isinstance(widths, Sequence) or len(widths) == 0:
         raise ValueError(f"widths must be a non-empty sequence of hidden-layer widths, got {widths!r}")

@@ -10,6 +10,28 @@ YAROTSKY = "book/ch03/yarotsky.ipynb"
 RATES = "book/ch03/rates_dimension.ipynb"
 SPLINES = "book/ch03/random_features_splines.ipynb"
 EARLY = "book/ch03/early_stopping.ipynb"
+REGIONS = "book/ch03/linear_regions.ipynb"
+
+# The stationary Rice formula sqrt(s1/s0)/π: the value and the slope of a unit's pre-activation taken as uncorrelated.
+_STATIONARY_RICE = (
+    "import math\n"
+    "import torch\n"
+    "from torch import nn\n"
+    "import dltheory.approx as _approx\n"
+    "def _stationary_rice(net, a, b, points=2**14 + 1):\n"
+    "    x = torch.linspace(a, b, points, dtype=torch.float64)\n"
+    "    h, total, layers = x[:, None], 1.0, list(net)\n"
+    "    hidden = [i for i, layer in enumerate(layers) if isinstance(layer, nn.Linear)][:-1]\n"
+    "    with torch.no_grad():\n"
+    "        for i, layer in enumerate(layers):\n"
+    "            if i in hidden:\n"
+    "                mid, slope = (h[1:] + h[:-1]) / 2, torch.diff(h, dim=0) / torch.diff(x)[:, None]\n"
+    "                s0, s1 = 2 * (mid * mid).sum(1) + 1, 2 * (slope * slope).sum(1)\n"
+    "                total += layer.out_features * float((torch.sqrt(s1 / s0) / math.pi * torch.diff(x)).sum())\n"
+    "            h = layer(h) if isinstance(layer, nn.Linear) else torch.relu(h)\n"
+    "    return total\n"
+    "_approx.kac_rice_pieces = _stationary_rice"
+)
 
 WRONG_THEORIES: list[WrongTheory] = [
     WrongTheory(
@@ -97,4 +119,16 @@ WRONG_THEORIES: list[WrongTheory] = [
         patch="import dltheory.splines as m\n_constant = m.early_stopping_constant\n"
               "m.early_stopping_constant = lambda: _constant() / 2",
         caught_by="ch03.early.constant"),
+    WrongTheory(
+        notebook=REGIONS, name="kinks-of-the-first-layer-only", kind="dropped-term",
+        description="deeper layers taken to fold the first layer's pieces without adding kinks: 1 + n_1 p",
+        patch="import dltheory.approx as _approx\n"
+              "_approx.kac_rice_pieces = lambda net, a, b, points=2**14 + 1: "
+              "_approx.expected_random_pieces(_approx.hidden_widths(net)[0], a, b)",
+        caught_by="ch03.regions.kac-rice-depth2"),
+    WrongTheory(
+        notebook=REGIONS, name="stationary-rice-formula", kind="dropped-term",
+        description="the stationary Rice density sqrt(s1/s0)/π: the correlation of a unit's value and slope dropped",
+        patch=_STATIONARY_RICE, caught_by="ch03.regions.kac-rice-depth2"),
 ]
+
