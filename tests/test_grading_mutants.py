@@ -352,6 +352,48 @@ def predicted_kurtosis(sigma, C_b, C_W, K0, depth, width):
     return 3 * V / (width * float(K[0]) ** 2)
 ''',
         },
+        "q5": {
+            "cubic_term_only": '''
+def decay_coefficient(sigma):
+    z = torch.zeros((), dtype=torch.float64, requires_grad=True)
+    derivatives, current = [], sigma(z)
+    for _ in range(3):
+        (current,) = torch.autograd.grad(current, z, create_graph=True)
+        derivatives.append(float(current.detach()))
+    s1, s2, s3 = derivatives
+    return 1 / s1**2, s3 / s1
+''',
+            "taylor_coefficients_for_derivatives": '''
+def decay_coefficient(sigma):
+    z = torch.zeros((), dtype=torch.float64, requires_grad=True)
+    derivatives, current = [], sigma(z)
+    for _ in range(3):
+        (current,) = torch.autograd.grad(current, z, create_graph=True)
+        derivatives.append(float(current.detach()))
+    c1, c2, c3 = derivatives[0], derivatives[1] / 2, derivatives[2] / 6
+    return 1 / c1**2, 3 * c3 / c1 + 0.75 * (c2 / c1) ** 2
+''',
+            "slope_not_squared": '''
+def decay_coefficient(sigma):
+    z = torch.zeros((), dtype=torch.float64, requires_grad=True)
+    derivatives, current = [], sigma(z)
+    for _ in range(3):
+        (current,) = torch.autograd.grad(current, z, create_graph=True)
+        derivatives.append(float(current.detach()))
+    s1, s2, s3 = derivatives
+    return 1 / s1, s3 / s1 + 0.75 * (s2 / s1) ** 2
+''',
+            "cross_term_halved": '''
+def decay_coefficient(sigma):
+    z = torch.zeros((), dtype=torch.float64, requires_grad=True)
+    derivatives, current = [], sigma(z)
+    for _ in range(3):
+        (current,) = torch.autograd.grad(current, z, create_graph=True)
+        derivatives.append(float(current.detach()))
+    s1, s2, s3 = derivatives
+    return 1 / s1**2, s3 / s1 + 0.25 * (s2 / s1) ** 2
+''',
+        },
     },
     "lab03": {
         "q1": {

@@ -520,3 +520,16 @@ def test_relu_log_norm_limits_and_inputs() -> None:
         relu_log_norm(-1, 8)
     with pytest.raises(ValueError, match="ratio"):
         law.probability_below(0.0)
+
+
+def test_a1_coefficient() -> None:
+    from dltheory.rgflow import a1_coefficient
+
+    assert a1_coefficient("tanh") == pytest.approx(-2.0, rel=1e-12)
+    assert a1_coefficient("sin") == pytest.approx(-1.0, rel=1e-12)
+    assert a1_coefficient(torch.erf) == pytest.approx(-2.0, rel=1e-12)
+    assert a1_coefficient("gelu") == pytest.approx(6 / math.pi, rel=1e-12)
+    assert a1_coefficient("silu") == pytest.approx(0.75, rel=1e-12)
+    assert a1_coefficient(lambda z: torch.tanh(z) + 0.5 * torch.tanh(z) ** 2) == pytest.approx(-1.25, rel=1e-12)
+    with pytest.raises(ValueError, match="sigma\\(0\\) = 0.5"):
+        a1_coefficient(torch.sigmoid)

@@ -40,7 +40,7 @@ UNAVAILABLE: dict[str, tuple[str, ...]] = {
               "dltheory.ntk:eigen_dynamics"),
     "lab02": ("dltheory.rgflow:kernel_recursion", "dltheory.rgflow:chi_parallel", "dltheory.rgflow:chi_perp",
               "dltheory.rgflow:fixed_point", "dltheory.rgflow:critical_point", "dltheory.rgflow:critical_C_W",
-              "dltheory.rgflow:normalized_vertex"),
+              "dltheory.rgflow:normalized_vertex", "dltheory.rgflow:criticality", "dltheory.rgflow:a1_coefficient"),
     "lab03": ("dltheory.approx:sawtooth_net", "dltheory.approx:yarotsky_square_net", "dltheory.approx:tent_map",
               "dltheory.approx:interpolation_net", "dltheory.approx:linear_pieces",
               "dltheory.approx:count_linear_pieces"),

@@ -588,6 +588,37 @@ def criticality(activation: str | Activation) -> Criticality:
     )
 
 
+def a1_coefficient(activation: str | Activation) -> float:
+    """a_1 = sigma_3 / sigma_1 + (3/4) (sigma_2 / sigma_1)^2, the coefficient of the K* = 0 class's flow K -> K + a_1 K^2.
+
+    Implements Chapter 2, Sec. "Universality classes", eq. `eq-a1` (Roberts, Yaida, Hanin 2022, Ch. 5): for an activation
+    analytic at the origin with sigma(0) = 0 and Taylor coefficients sigma(z) = sigma_1 z + sigma_2 z^2 / 2 + sigma_3 z^3 / 6 + ...,
+    the flow at C_b = 0, C_W = 1 / sigma_1^2 is K^(l+1) = K^(l) + a_1 (K^(l))^2 + O(K^3), so K^(l) ~ 1 / (-a_1 l) when a_1 < 0
+    (tanh: -2, sin: -1, erf: -2) and K = 0 repels when a_1 > 0 (gelu: 6 / pi, silu: 3/4). The derivatives at 0 are taken by
+    autograd; for an activation that is not analytic there (relu, softsign) the number has no meaning.
+
+    Raises:
+        ValueError: if sigma(0) != 0 or sigma'(0) = 0 (then the activation is not in the class), or for an unknown name.
+    """
+    sigma = get_activation(activation)
+    with torch.enable_grad():
+        z = torch.zeros((), dtype=DTYPE, requires_grad=True)
+        value = sigma(z)
+        derivatives = []
+        current = value
+        for _ in range(3):
+            (current,) = torch.autograd.grad(current, z, create_graph=True)
+            derivatives.append(float(current.detach()))
+    value = value.detach()
+    if abs(float(value)) > 1e-12 or derivatives[0] == 0:
+        raise ValueError(
+            f"activation {activation_name(activation)!r} has sigma(0) = {float(value):g} and sigma'(0) = {derivatives[0]:g}: "
+            "a_1 needs sigma(0) = 0 and sigma'(0) != 0"
+        )
+    sigma_1, sigma_2, sigma_3 = derivatives
+    return sigma_3 / sigma_1 + 0.75 * (sigma_2 / sigma_1) ** 2
+
+
 def critical_C_W(activation: str | Activation, C_b: float = 0.0) -> float:
     """The C_W at which the fixed point of the kernel flow has perpendicular susceptibility 1.
 

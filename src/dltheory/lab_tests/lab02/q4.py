@@ -11,8 +11,8 @@ def test_q4_relu_prediction(predicted_kurtosis):
     import torch
     value = predicted_kurtosis(torch.relu, 0.0, 2.0, 1.0, 6, 100)
     assert value is not None, 'predicted_kurtosis returned None'
-    assert isinstance(value, float), f'predicted_kurtosis must return a float, got {type(value).__name__}'
-    assert abs(value - 15 * 6 / 100) < 1e-09, f'relu at criticality gives 15 L / n = 0.9 for L = 6, n = 100, got {value}'
+    value = float(value)
+    assert abs(value - 15 * 6 / 100) < 1e-06, f'relu at criticality gives 15 L / n = 0.9 for L = 6, n = 100, got {value}'
 
 @test_case(points=1, hidden=False)
 def test_q4_measurement(measured_kurtosis):
