@@ -10,7 +10,7 @@ import chess
 import chess.polyglot
 import pytest
 
-from dltheory.engine import MATE, Engine, evaluate, move_delta, zobrist_after
+from dltheory.engine import MATE, SWITCHES, Engine, _Search, evaluate, move_delta, static_exchange, zobrist_after, zobrist_null
 from dltheory.games import Chess
 from dltheory.search import alphabeta, minimax
 
@@ -26,6 +26,14 @@ MATE_IN_TWO = {
     "6k1/pp4p1/2p5/2bp4/8/P5Pb/1P3rrP/2BRRN1K b - - 0 1": "g2g1",  # ...Rg1+ Kxg1 Rxf1#
     "kbK5/pp6/1P6/8/8/8/8/R7 w - - 0 1": "a1a6",  # Ra6 (quiet) bxa6 b7#
 }
+
+
+PLAIN = {switch: False for switch in SWITCHES}  # plain fixed-depth alpha-beta
+
+
+def plain(**on: bool) -> Engine:
+    """Plain alpha-beta with the techniques named in `on` switched on."""
+    return Engine(**{**PLAIN, **on})
 
 
 def random_positions(seed: int, games: int, plies: int) -> list[chess.Board]:
@@ -70,13 +78,37 @@ def test_mate_in_two(fen: str, key_move: str) -> None:
     game = Chess(fen)
     assert alphabeta(game, depth=1).value < 1  # no mate in one
     assert alphabeta(game, depth=3).value == 1  # a forced mate within two moves
-    result = Engine().search(chess.Board(fen), depth=5)
+    # Found at depth 3 = 2k - 1: the mate on the last ply is seen at the horizon.
+    result = Engine(null_move=False, lmr=False).search(chess.Board(fen), depth=3)
     assert result.mate == 2 and result.score == MATE - 3
     assert result.move.uci() == key_move
     board = chess.Board(fen)
     for move in result.pv:
         board.push(move)
     assert len(result.pv) == 3 and board.is_checkmate()
+
+
+def test_mate_on_the_horizon_is_seen_with_or_without_quiescence() -> None:
+    back_rank = chess.Board("6k1/5ppp/8/8/8/8/5PPP/3R2K1 w - - 0 1")
+    for engine in (plain(), plain(quiescence=True), plain(check_extension=True), Engine()):
+        result = engine.search(back_rank, depth=1)
+        assert (result.move.uci(), result.mate) == ("d1d8", 1), engine
+
+
+def test_fifty_move_rule_does_not_hide_a_checkmate() -> None:
+    # Rd8# is the hundredth half-move without capture or pawn move: checkmate, not a draw (FIDE 9.3).
+    board = chess.Board("6k1/5ppp/8/8/8/8/5PPP/3R2K1 w - - 99 80")
+    for engine in (plain(), Engine()):
+        assert engine.search(board, depth=2).mate == 1, engine
+    # Without mate the hundredth half-move draws: a rook up, White still scores 0 at every leaf.
+    drawn = chess.Board("6k1/8/8/8/8/8/8/R5K1 w - - 99 80")
+    assert plain().search(drawn, depth=2).score == 0
+
+
+def test_en_passant_captures_are_ordered_as_captures() -> None:
+    board = chess.Board("4k3/8/8/3pP3/8/8/8/4K3 w - d6 0 2")  # exd6 e.p. is the only capture
+    ordered = _Search(plain(ordering=True), board, None, None, None).order(list(board.legal_moves), None, 0)
+    assert ordered[0].uci() == "e5d6"
 
 
 def test_mate_scores_and_finished_games() -> None:
@@ -96,25 +128,25 @@ def test_ordering_changes_nodes_not_values(fen: str, depth: int, quiescence: boo
     # Alpha-beta's value does not depend on move order (Knuth & Moore 1975). (Unordered
     # quiescence explodes on sharp positions: millions of nodes for Kiwipete at depth 1.)
     board = chess.Board(fen)
-    plain = Engine(tt=False, ordering=False, quiescence=quiescence, iterative=False).search(board, depth=depth)
-    ordered = Engine(tt=False, ordering=True, quiescence=quiescence, iterative=False).search(board, depth=depth)
-    assert plain.score == ordered.score
-    assert ordered.nodes * 2 < plain.nodes
+    unordered = plain(quiescence=quiescence).search(board, depth=depth)
+    ordered = plain(quiescence=quiescence, ordering=True, history=True).search(board, depth=depth)
+    assert unordered.score == ordered.score
+    assert ordered.nodes * 2 < unordered.nodes
 
 
 def test_plain_engine_equals_the_generic_search() -> None:
     # Without table, ordering and quiescence the engine is plain alpha-beta on the same
     # evaluation; Chess.evaluate squashes it by cp / (|cp| + 400).
     board = chess.Board(ITALIAN)
-    cp = Engine(tt=False, ordering=False, quiescence=False, iterative=False).search(board, depth=2).score
+    cp = plain().search(board, depth=2).score
     assert minimax(Chess(ITALIAN), depth=2).value == pytest.approx(cp / (abs(cp) + 400), abs=1e-12)
 
 
 def test_full_engine_searches_fewer_nodes() -> None:
     board = chess.Board(KIWIPETE)
-    plain = Engine(tt=False, ordering=False, quiescence=False, iterative=False).search(board, depth=3)
+    alpha_beta = plain().search(board, depth=3)
     full = Engine(quiescence=False).search(board, depth=3)
-    assert full.nodes * 3 < plain.nodes
+    assert full.nodes * 3 < alpha_beta.nodes
 
 
 def test_principal_variation_is_legal() -> None:
@@ -180,6 +212,10 @@ def test_bad_input() -> None:
         Engine().search(chess.Board(chess960=True), depth=1)
     with pytest.raises(ValueError, match="tt_entries"):
         Engine(tt_entries=0)
+    with pytest.raises(ValueError, match="lmr"):
+        Engine(lmr=1)  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match="capture"):
+        static_exchange(board, chess.Move.from_uci("e2e4"))
 
 
 class _CountingEvaluation:
@@ -225,3 +261,82 @@ def test_pluggable_evaluation_is_used() -> None:
     assert flipped.score != normal.score
     with pytest.raises(ValueError, match="evaluate"):
         Engine(evaluate=3)  # type: ignore[arg-type]
+
+
+def test_time_management_does_not_start_an_iteration_it_cannot_finish() -> None:
+    finished: list[float] = []
+    result = Engine().search(chess.Board(ITALIAN), movetime=1.0, on_iteration=lambda r: finished.append(r.seconds))
+    # Either the engine declined the next iteration and returned early, or its last iteration
+    # ended close to the deadline; it never spends most of the budget on an iteration it abandons.
+    assert result.seconds < 0.95 or result.seconds - finished[-1] < 0.25
+
+
+@pytest.mark.parametrize("switch", SWITCHES)
+def test_each_switch_off_still_plays_a_legal_move_and_finds_mate(switch: str) -> None:
+    board = chess.Board(ITALIAN)
+    result = Engine(**{switch: False}).search(board, depth=3)
+    assert board.is_legal(result.move) and result.depth == 3
+    assert Engine(**{switch: False}).search(chess.Board("6k1/5ppp/8/8/8/8/5PPP/3R2K1 w - - 0 1"), depth=1).mate == 1
+
+
+@pytest.mark.parametrize("switch", ["pvs", "aspiration"])
+def test_exact_techniques_keep_the_alpha_beta_score(switch: str) -> None:
+    # PVS and aspiration windows re-search whenever the narrow window fails: same score, fewer nodes.
+    for fen in (KIWIPETE, ITALIAN, POSITION_4):
+        base = plain(ordering=True, history=True, iterative=True).search(chess.Board(fen), depth=4)
+        with_it = plain(ordering=True, history=True, iterative=True, **{switch: True}).search(chess.Board(fen), depth=4)
+        assert with_it.score == base.score, fen
+
+
+def test_zobrist_null_matches_polyglot() -> None:
+    for board in random_positions(seed=2, games=3, plies=40):
+        if board.is_check():
+            continue
+        key = zobrist_null(board, chess.polyglot.zobrist_hash(board))
+        board.push(chess.Move.null())
+        assert key == chess.polyglot.zobrist_hash(board)
+        board.pop()
+
+
+def _exchange_by_play(board: chess.Board, square: chess.Square) -> int:
+    """The exchange on `square` played out with real moves: each side recaptures with its least
+    valuable piece (pins and checks ignored, as pseudo-legal moves) or stops, whichever is better."""
+    values = {chess.PAWN: 100, chess.KNIGHT: 310, chess.BISHOP: 330, chess.ROOK: 510, chess.QUEEN: 920, chess.KING: 20_000}
+    captures = [m for m in board.generate_pseudo_legal_captures() if m.to_square == square and not m.promotion]
+    if not captures:
+        return 0
+    move = min(captures, key=lambda m: values[board.piece_type_at(m.from_square)])
+    taken = values[board.piece_type_at(square)]
+    if board.piece_type_at(move.from_square) == chess.KING:
+        board.push(move)
+        defended = board.is_attacked_by(board.turn, square)
+        board.pop()
+        if defended:
+            return 0
+    board.push(move)
+    value = taken - _exchange_by_play(board, square)
+    board.pop()
+    return max(0, value)
+
+
+def test_static_exchange_against_the_exchange_played_out() -> None:
+    assert static_exchange(chess.Board("4k3/8/4p3/3p4/8/8/8/3QK3 w - - 0 1"), chess.Move.from_uci("d1d5")) == 100 - 920
+    assert static_exchange(chess.Board("4k3/8/8/3p4/8/8/8/3QK3 w - - 0 1"), chess.Move.from_uci("d1d5")) == 100
+    # An x-ray: the rook behind the rook recaptures after the first one is taken.
+    xray = chess.Board("3rk3/3r4/8/3p4/8/8/3R4/3RK3 w - - 0 1")
+    # Rxd5 Rxd5 Rxd5 Rxd5: White wins a pawn and a rook and loses two rooks.
+    assert static_exchange(xray, chess.Move.from_uci("d2d5")) == 100 - 510 + 510 - 510
+    checked = 0
+    for board in random_positions(seed=3, games=8, plies=60):
+        for move in board.generate_legal_captures():
+            if move.promotion or board.is_en_passant(move) or chess.square_rank(move.to_square) in (0, 7):
+                continue
+            taken = static_exchange(board, move)
+            victim = board.piece_type_at(move.to_square)
+            value = {chess.PAWN: 100, chess.KNIGHT: 310, chess.BISHOP: 330, chess.ROOK: 510, chess.QUEEN: 920}[victim]
+            board.push(move)
+            expected = value - _exchange_by_play(board, move.to_square)
+            board.pop()
+            assert taken == expected, (board.fen(), move.uci())
+            checked += 1
+    assert checked > 200

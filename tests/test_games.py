@@ -131,6 +131,19 @@ def test_chess_perft_through_the_game_interface(fen: str | None, counts: list[in
     assert [perft(game, depth) for depth in range(1, len(counts) + 1)] == counts
 
 
+def test_chess_perft_counts_legal_moves_whatever_the_material_and_counters() -> None:
+    # Two lone kings: the game is over (insufficient material), but perft counts the rules' moves.
+    kings = Chess("8/8/8/4k3/8/8/8/4K3 w - - 0 1")
+    assert kings.is_terminal() and kings.legal_moves() == []
+    # White's king has 5 moves; after each, none of Black's 8 king moves comes near it.
+    assert [perft(kings, d) for d in range(3)] == [1, 5, 5 * 8]
+    # The 75-move rule ends the game too; perft still counts (position 3 of the perft lists: 14, 191).
+    late = Chess("8/2p5/3p4/KP5r/1R3p1k/8/4P1P1/8 w - - 150 200")
+    assert late.is_terminal() and [perft(late, d) for d in (1, 2)] == [14, 191]
+    # Checkmate and stalemate still end a sequence.
+    assert perft(Chess("rnb1kbnr/pppp1ppp/8/4p3/6Pq/5P2/PPPPP2P/RNBQKBNR w KQkq - 1 3"), 2) == 0
+
+
 def test_chess_play_is_immutable_and_accepts_uci() -> None:
     game = Chess()
     after = game.play("e2e4")

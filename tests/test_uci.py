@@ -95,12 +95,39 @@ def test_bad_input_becomes_an_info_string(command: str, message: str) -> None:
     uci.handle("position startpos moves d2d4")
     assert uci.handle(command) is True
     assert "info string" in out.getvalue() and message in out.getvalue()
-    # The session goes on, with the last good position.
     uci.handle("go depth 1")
+    if command.startswith("position"):
+        # After an invalid position there is none: go must not search the previous one.
+        assert wait_for_bestmove(out) == "0000" and "no valid position" in out.getvalue()
+        uci.handle("position startpos moves d2d4")
+        uci.handle("go depth 1")
+        uci.handle("stop")  # waits for the search thread, so its bestmove is the last line
+    # The session goes on, with the last good position.
     after_d4 = chess.Board()
     after_d4.push_uci("d2d4")
     assert after_d4.is_legal(chess.Move.from_uci(wait_for_bestmove(out)))
     uci.handle("quit")
+
+
+def test_ponder_answers_only_after_ponderhit_or_stop() -> None:
+    uci, out = session()
+    uci.handle("position startpos moves e2e4")
+    uci.handle("go ponder movetime 200")
+    time.sleep(0.5)
+    assert "bestmove" not in out.getvalue()  # pondering: no answer before ponderhit
+    uci.handle("ponderhit")
+    start = time.monotonic()
+    move = wait_for_bestmove(out, timeout=5)
+    assert time.monotonic() - start < 0.2 + 1.0  # then the go command's own limits, from the ponderhit
+    after_e4 = chess.Board()
+    after_e4.push_uci("e2e4")
+    assert after_e4.is_legal(chess.Move.from_uci(move))
+    uci, out = session()
+    uci.handle("go ponder wtime 1000 btime 1000")
+    time.sleep(0.3)
+    assert "bestmove" not in out.getvalue()
+    uci.handle("stop")  # the opponent played something else: answer at once
+    assert chess.Board().is_legal(chess.Move.from_uci(wait_for_bestmove(out, timeout=2)))
 
 
 def test_go_variants_and_stop() -> None:
@@ -130,6 +157,7 @@ def test_clock_budgets() -> None:
     assert black["movetime"] == pytest.approx(2 / 10 - 0.03)
     assert parse_go(["wtime", "100", "winc", "5000"], chess.WHITE)["movetime"] == pytest.approx(0.05 - 0.03)
     assert parse_go(["infinite"], chess.WHITE) == {"infinite": True}
+    assert parse_go(["ponder", "movetime", "100"], chess.WHITE) == {"infinite": False, "ponder": True, "movetime": 0.1 - 0.03}
     assert parse_position(["startpos", "moves", "e2e4", "e7e5"]).fen().startswith("rnbqkbnr/pppp1ppp/8/4p3/4P3")
 
 

@@ -12,19 +12,26 @@ it buys (Sec. 'What each part buys', eq. (eq-node-ratio)):
   Sec. 'Transposition tables', eq. (eq-zobrist);
 - move ordering: the table's move first, then captures by most valuable victim / least
   valuable attacker (MVV-LVA), then killer moves and the history heuristic, Sec. 'Move ordering';
-- quiescence search: at the horizon, captures are played out until the position is quiet,
-  Sec. 'Quiescence';
+- quiescence search: at the horizon, captures are played out until the position is quiet, and a
+  position in check is searched with all its evasions (never scored statically, so checkmate on
+  the horizon is seen), Sec. 'Quiescence';
+- the search techniques every engine uses, Sec. 'Search techniques every engine uses': principal
+  variation search, aspiration windows, null-move pruning, late-move reductions, check
+  extensions, static exchange evaluation (`static_exchange`), killer and history ordering
+  (Schaeffer 1989);
 - evaluation by material and piece-square tables, updated incrementally, Sec. 'Evaluation'
   (the idea as described by Klein 2022; the numbers here are this book's own, made from simple
-  rules: centralise knights and bishops, advance pawns, rooks to the seventh, king at home).
+  rules: centralise knights and bishops, advance pawns, rooks to the seventh, king at home), or
+  any evaluation passed as `Engine(evaluate=...)`.
 
 Scores are centipawns for the side to move. A mate found at ply p scores MATE - p (so shorter
 mates score higher); `EngineResult.mate` turns it into moves. A position that repeats one of
-the game or of the search, or comes after 100 plies without capture or pawn move, scores 0.
+the game or of the search scores 0, as does one after 100 plies without capture or pawn move
+unless it is checkmate.
 
-Deliberate simplifications, to keep it readable in one sitting: quiescence ignores checks,
-there is one king table for all phases of the game, and no pruning beyond alpha-beta (no null
-move, no late-move reductions).
+Deliberate simplifications, to keep it readable in one sitting: one king table for all phases of
+the game, fixed reductions (R = 2 for the null move, one ply for late moves), and no pruning by
+futility or move count.
 """
 
 from __future__ import annotations
@@ -233,29 +240,154 @@ class _Stop(Exception):
     """Raised inside the search when the budget is spent."""
 
 
+SWITCHES = (
+    "tt",
+    "ordering",
+    "history",
+    "quiescence",
+    "see",
+    "iterative",
+    "aspiration",
+    "pvs",
+    "null_move",
+    "lmr",
+    "check_extension",
+)
+"""The names of the engine's switches, the keyword arguments of `Engine` that turn one technique on or off.
+
+``Engine(**{s: False for s in SWITCHES})`` is plain fixed-depth alpha-beta; ``Engine()`` has all on.
+"""
+
+ASPIRATION_WINDOW = 50
+"""Half-width in centipawns of the aspiration window around the previous iteration's score."""
+
+NULL_MOVE_REDUCTION = 2
+"""R: the null-move search is R plies shallower than the depth it replaces, besides the null move itself."""
+
+LMR_FIRST = 3
+"""Late-move reductions apply from the (LMR_FIRST + 1)-th move of a node on (the first LMR_FIRST are searched fully)."""
+
+_SEE_VALUES = {**PIECE_VALUES, chess.KING: 20_000}
+
+
+def _attackers(board: chess.Board, square: chess.Square, occupied: chess.Bitboard) -> chess.Bitboard:
+    """Pieces of both colours attacking `square` when the occupied squares are `occupied` (x-rays included)."""
+    diagonal = chess.BB_DIAG_ATTACKS[square][chess.BB_DIAG_MASKS[square] & occupied]
+    straight = (
+        chess.BB_RANK_ATTACKS[square][chess.BB_RANK_MASKS[square] & occupied]
+        | chess.BB_FILE_ATTACKS[square][chess.BB_FILE_MASKS[square] & occupied]
+    )
+    queens = board.queens
+    attackers = (
+        (chess.BB_KNIGHT_ATTACKS[square] & board.knights)
+        | (chess.BB_KING_ATTACKS[square] & board.kings)
+        | (chess.BB_PAWN_ATTACKS[chess.WHITE][square] & board.pawns & board.occupied_co[chess.BLACK])
+        | (chess.BB_PAWN_ATTACKS[chess.BLACK][square] & board.pawns & board.occupied_co[chess.WHITE])
+        | (diagonal & (board.bishops | queens))
+        | (straight & (board.rooks | queens))
+    )
+    return attackers & occupied
+
+
+def static_exchange(board: chess.Board, move: chess.Move) -> int:
+    """The static exchange evaluation (SEE) of the capture `move`, in centipawns for the side making it.
+
+    Chapter 4, Sec. 'Search techniques every engine uses'. After `move`, the two sides take turns
+    recapturing on its target square, each with its least valuable attacker (pieces uncovered
+    behind the capturers, x-rays, join in), and each may stop instead of recapturing; the value is
+    the material balance of that exchange under best play by both, computed backwards from the
+    last capture: ``gain[k] = value(piece taken at step k) - gain[k+1]`` clipped below at 0 for the
+    side that may stop. Pins and checks are ignored (as in every SEE); a king never captures onto
+    a square the other side still attacks. A promotion counts as a pawn; an en-passant capture takes
+    a pawn. Only the squares of `board` are read: call it before pushing `move`.
+
+    Raises:
+        ValueError: if `move` is not a capture in `board`.
+    """
+    if not board.is_capture(move):
+        raise ValueError(f"move must be a capture in this position, got {move.uci()!r} in {board.fen()!r}")
+    to, frm = move.to_square, move.from_square
+    occupied = board.occupied & ~chess.BB_SQUARES[frm]
+    if board.is_en_passant(move):
+        victim = chess.PAWN
+        occupied &= ~chess.BB_SQUARES[to - 8 if board.turn == chess.WHITE else to + 8]
+    else:
+        victim = board.piece_type_at(to)
+    gains = [_SEE_VALUES[victim]]
+    on_square = board.piece_type_at(frm)
+    side = not board.turn
+    while True:
+        attackers = _attackers(board, to, occupied) & board.occupied_co[side]
+        if not attackers:
+            break
+        piece, square = min(
+            ((board.piece_type_at(sq), sq) for sq in chess.scan_forward(attackers)), key=lambda p: _SEE_VALUES[p[0]]
+        )
+        if piece == chess.KING and _attackers(board, to, occupied & ~chess.BB_SQUARES[square]) & board.occupied_co[not side]:
+            break  # the king may not capture into an attack
+        gains.append(_SEE_VALUES[on_square] - gains[-1])
+        on_square, occupied, side = piece, occupied & ~chess.BB_SQUARES[square], not side
+    for k in range(len(gains) - 1, 0, -1):
+        gains[k - 1] = -max(-gains[k - 1], gains[k])
+    return gains[0]
+
+
+def zobrist_null(board: chess.Board, key: int) -> int:
+    """The Zobrist key after a null move (the side to move passes) from the key `key` of `board`.
+
+    Chapter 4, Sec. 'Search techniques every engine uses' (null-move pruning), eq. (eq-zobrist):
+    the side to move changes and any en-passant right lapses; nothing else does. Equals
+    `chess.polyglot.zobrist_hash` after ``board.push(chess.Move.null())``.
+    """
+    return key ^ _Z_TURN ^ _z_ep(board, board.ep_square, board.turn)
+
+
 class Engine:
-    """An iterative-deepening alpha-beta chess engine (Chapter 4, Sec. 'An engine you can play').
+    """An iterative-deepening alpha-beta chess engine (Chapter 4, Secs. 'An engine you can play' and
+    'Search techniques every engine uses').
 
     The transposition table persists between calls of `search` (as it does across the moves of
-    a game); `clear` empties it.
+    a game); `clear` empties it. Every technique is a switch (their names are `SWITCHES`), all on
+    by default; with all off the engine is plain fixed-depth alpha-beta (eq. (eq-alpha-beta)).
+    Checkmate is recognised at the horizon whatever the switches: a position in check is never
+    scored by its static evaluation, so a mate in k moves is found by a search of 2k - 1 plies.
 
     Args:
         tt: use the transposition table (cutoffs from stored bounds; Zobrist 1970).
-        ordering: order moves: table move, MVV-LVA captures, killers, history.
-            Without it moves are searched in python-chess's generation order.
-        quiescence: extend the horizon with captures instead of evaluating noisy positions.
-        iterative: search depths 1, 2, ..., depth; without it only the final depth is searched
-            (then a time or stop budget may end with no answer beyond the first legal move).
+        ordering: order moves: table move first, then captures by MVV-LVA (most valuable victim,
+            least valuable attacker). Without it moves are searched in python-chess's order.
+        history: with `ordering`, order quiet moves by killer moves and the history heuristic
+            (Schaeffer 1989).
+        quiescence: extend the horizon with captures (and, in check, all evasions) instead of
+            evaluating noisy positions.
+        see: order captures that lose material by static exchange (`static_exchange`) after the
+            quiet killer moves, and skip them in quiescence.
+        iterative: search depths 1, 2, ..., depth (Slate & Atkin 1977); without it only the final
+            depth is searched (then a time or stop budget may end with no answer beyond the first
+            legal move).
+        aspiration: search each iteration from depth 4 on with the window of half-width
+            `ASPIRATION_WINDOW` around the previous score, widened to infinity on the side that fails.
+        pvs: principal variation search: every move after the first is searched with the null
+            window (alpha, alpha + 1) and searched again with the full window only if it beats alpha.
+        null_move: null-move pruning: where the static score already reaches beta and the side to
+            move has a piece besides pawns and is not in check, let it pass; if a search
+            `NULL_MOVE_REDUCTION` plies shallower still reaches beta, cut off.
+        lmr: late-move reductions: quiet moves that give no check, after the first `LMR_FIRST`,
+            at depth >= 3 and not in check, are searched one ply shallower with a null window, and
+            again at full depth if they beat alpha.
+        check_extension: search one ply deeper from a position in check (up to twice the depth
+            of the iteration in plies from the root).
         tt_entries: the table is emptied when it grows beyond this many entries.
         evaluate: the static evaluation, a callable ``evaluate(board) -> int`` giving centipawns
             for the side to move of a `chess.Board` (its move stack included), called wherever the
-            search stops (stand pat in quiescence, the horizon without it). None (the default)
-            uses this module's `evaluate` (eq. (eq-pst)), updated incrementally by `move_delta`.
-            An evaluation that keeps its own incremental state (an NNUE accumulator, Sec.
-            'Networks for chess') may also define the methods ``reset(board)``, called once at
-            the start of each search with the root position; ``push(board, move)``, called just
-            before the search makes `move` on `board`; and ``pop()``, called just after it
-            unmakes that move. Any of the three may be left out.
+            search stops (stand pat in quiescence, the horizon without it, the null-move test).
+            None (the default) uses this module's `evaluate` (eq. (eq-pst)), updated incrementally
+            by `move_delta`. An evaluation that keeps its own incremental state (an NNUE
+            accumulator, Sec. 'Networks for chess') may also define the methods ``reset(board)``,
+            called once at the start of each search with (a copy of) the root position;
+            ``push(board, move)``, called just before the search makes `move` on `board` (`move`
+            may be ``chess.Move.null()``, a pass, for null-move pruning); and ``pop()``, called
+            just after it unmakes that move. Any of the three may be left out.
 
     Example:
         >>> r = Engine().search(chess.Board(), depth=3)
@@ -268,18 +400,39 @@ class Engine:
         *,
         tt: bool = True,
         ordering: bool = True,
+        history: bool = True,
         quiescence: bool = True,
+        see: bool = True,
         iterative: bool = True,
+        aspiration: bool = True,
+        pvs: bool = True,
+        null_move: bool = True,
+        lmr: bool = True,
+        check_extension: bool = True,
         tt_entries: int = 2_000_000,
         evaluate: Callable[[chess.Board], int] | None = None,
     ) -> None:
         check_integer("tt_entries", tt_entries, 1)
         if evaluate is not None and not callable(evaluate):
             raise ValueError(f"evaluate must be a callable board -> centipawns or None, got {evaluate!r}")
+        switches = dict(
+            tt=tt, ordering=ordering, history=history, quiescence=quiescence, see=see, iterative=iterative,
+            aspiration=aspiration, pvs=pvs, null_move=null_move, lmr=lmr, check_extension=check_extension,
+        )
+        for name, value in switches.items():
+            if not isinstance(value, bool):
+                raise ValueError(f"{name} must be True or False, got {value!r}")
+        self.switches = switches
         self.use_tt, self.use_ordering, self.use_quiescence, self.iterative = tt, ordering, quiescence, iterative
+        self.use_history, self.use_see, self.use_aspiration, self.use_pvs = ordering and history, see, aspiration, pvs
+        self.use_null_move, self.use_lmr, self.use_check_extension = null_move, lmr, check_extension
         self.tt_entries = tt_entries
         self.evaluate = evaluate
         self.table: dict[int, tuple[int, int, int, chess.Move | None]] = {}
+
+    def __repr__(self) -> str:
+        off = [name for name, on in self.switches.items() if not on]
+        return f"Engine({', '.join(f'{name}=False' for name in off)})"
 
     def clear(self) -> None:
         """Forget the transposition table (a new game)."""
@@ -296,6 +449,11 @@ class Engine:
         on_iteration: Callable[[EngineResult], None] | None = None,
     ) -> EngineResult:
         """Search `board` until the depth, time or node budget is spent or `stop` is set.
+
+        With a time budget the engine does not start an iteration that it does not expect to
+        finish: the next iteration is predicted to take the last one's time multiplied by the
+        last ratio of node counts between iterations (the effective branching factor, at least 2),
+        and the search returns when that would pass `movetime`.
 
         Args:
             board: the position (with its move stack, for repetitions); it is left as it was.
@@ -346,10 +504,12 @@ class _Search:
         if reset is not None:
             reset(board.copy())
         self.start = time.perf_counter()
+        self.movetime = movetime
         self.deadline = self.start + movetime if movetime is not None else None
         self.max_nodes = max_nodes if max_nodes is not None else 1 << 62
         self.stop = stop
         self.nodes = 0
+        self.root_depth = 1
         self.killers: list[list[chess.Move | None]] = [[None, None] for _ in range(_MAX_PLY + 1)]
         self.history = [0] * (2 * 64 * 64)
         self.pv: list[list[chess.Move]] = [[] for _ in range(_MAX_PLY + 2)]
@@ -395,28 +555,51 @@ class _Search:
         if self.on_pop is not None:
             self.on_pop()
 
-    # -- iterative deepening -------------------------------------------------------------------
+    # -- iterative deepening (Slate & Atkin 1977) with aspiration windows ----------------------
 
     def iterate(self, max_depth: int, on_iteration: Callable[[EngineResult], None] | None) -> EngineResult:
-        board = self.board
+        board, engine = self.board, self.engine
         moves = list(board.legal_moves)
         if not moves:
             score = -MATE if board.is_check() else 0
             return EngineResult(None, score, 0, 0, (), time.perf_counter() - self.start)
         # Until an iteration completes, the answer is the first move in search order.
-        result = EngineResult(self.order(moves, None, 0)[0] if self.engine.use_ordering else moves[0], 0, 0, 0, (), 0.0)
-        if len(self.table) > self.engine.tt_entries:
+        result = EngineResult(self.order(moves, None, 0)[0] if engine.use_ordering else moves[0], 0, 0, 0, (), 0.0)
+        if len(self.table) > engine.tt_entries:
             self.table.clear()
         score = evaluate(board) if self.evaluator is None else 0
-        for depth in range(1 if self.engine.iterative else max_depth, max_depth + 1):
+        key = self.keys[-1]
+        last_nodes = 0
+        for depth in range(1 if engine.iterative else max_depth, max_depth + 1):
+            self.root_depth = depth
+            began, began_nodes = time.perf_counter(), self.nodes
             try:
-                value = self.negamax(depth, 0, -_INF, _INF, score, self.keys[-1])
+                if engine.use_aspiration and result.depth >= 3 and abs(result.score) < _MATE_BOUND:
+                    low, high = result.score - ASPIRATION_WINDOW, result.score + ASPIRATION_WINDOW
+                    while True:
+                        value = self.negamax(depth, 0, low, high, score, key)
+                        if value <= low:
+                            low = -_INF
+                        elif value >= high:
+                            high = _INF
+                        else:
+                            break
+                else:
+                    value = self.negamax(depth, 0, -_INF, _INF, score, key)
             except _Stop:
                 break
             pv = tuple(self.pv[0])
-            result = EngineResult(pv[0], value, depth, self.nodes, pv, time.perf_counter() - self.start)
+            now = time.perf_counter()
+            result = EngineResult(pv[0], value, depth, self.nodes, pv, now - self.start)
             if on_iteration is not None:
                 on_iteration(result)
+            # Time management: start the next iteration only if it is expected to finish.
+            nodes_now, seconds_now = self.nodes - began_nodes, now - began
+            if self.deadline is not None and depth < max_depth:
+                growth = max(nodes_now / last_nodes, 2.0) if last_nodes else 2.0
+                if now + growth * seconds_now > self.deadline:
+                    break
+            last_nodes = nodes_now
         return EngineResult(
             result.move, result.score, result.depth, self.nodes, result.pv, time.perf_counter() - self.start
         )
@@ -424,22 +607,34 @@ class _Search:
     # -- move ordering (Sec. 'Move ordering') --------------------------------------------------
 
     def order(self, moves: list[chess.Move], tt_move: chess.Move | None, ply: int) -> list[chess.Move]:
-        board = self.board
+        board, engine = self.board, self.engine
         killers = self.killers[ply]
         history = self.history
+        use_history, use_see = engine.use_history, engine.use_see
         turn = 4096 * board.turn
         piece_type_at = board.piece_type_at
+        ep_square = board.ep_square
 
         def priority(move: chess.Move) -> int:
             if move == tt_move:
                 return 1 << 30
             victim = piece_type_at(move.to_square)
+            attacker = piece_type_at(move.from_square)
+            if victim is None and move.to_square == ep_square and attacker == chess.PAWN:
+                victim = chess.PAWN  # en passant takes a pawn that is not on the target square
             if victim or move.promotion:
-                # MVV-LVA: most valuable victim first, then least valuable attacker; captures
-                # of a cheaper piece by a dearer one may lose material and wait behind the killers.
-                attacker = piece_type_at(move.from_square)
+                # MVV-LVA: most valuable victim first, then least valuable attacker. Captures that
+                # may lose material wait behind the killers: by SEE, or else a dearer piece taking a cheaper one.
                 mvv_lva = 16 * (victim or 0) + 8 * (move.promotion or 0) - attacker
-                return (1 << 29) + mvv_lva if (victim or 0) >= attacker or move.promotion else (1 << 27) + mvv_lva
+                if move.promotion:
+                    good = True
+                elif use_see:
+                    good = static_exchange(board, move) >= 0
+                else:
+                    good = victim >= attacker
+                return (1 << 29) + mvv_lva if good else (1 << 27) + mvv_lva
+            if not use_history:
+                return 0
             if move == killers[0]:
                 return (1 << 28) + 1
             if move == killers[1]:
@@ -460,14 +655,22 @@ class _Search:
                 return True
         return False
 
-    def negamax(self, depth: int, ply: int, alpha: int, beta: int, score: int, key: int) -> int:
-        """Fail-soft negamax alpha-beta (eq. (eq-alpha-beta)) with table, ordering and quiescence."""
+    def negamax(
+        self, depth: int, ply: int, alpha: int, beta: int, score: int, key: int, null_allowed: bool = True
+    ) -> int:
+        """Fail-soft negamax alpha-beta (eq. (eq-alpha-beta)) with the engine's techniques."""
         self.nodes += 1
         self.check()
         board, engine = self.board, self.engine
         self.pv[ply] = []
-        if ply > 0 and (board.halfmove_clock >= 100 or self.repeated(key)):
-            return 0
+        in_check = board.is_check()
+        if ply > 0:
+            if board.halfmove_clock >= 100:  # fifty-move rule, unless the last move mated
+                return -MATE + ply if in_check and not any(board.generate_legal_moves()) else 0
+            if self.repeated(key):
+                return 0
+        if in_check and engine.use_check_extension and ply < 2 * self.root_depth:
+            depth += 1
         tt_move = None
         if engine.use_tt:
             entry = self.table.get(key)
@@ -482,25 +685,62 @@ class _Search:
                     ):
                         return value
         if depth <= 0 or ply >= _MAX_PLY:
+            if in_check and ply < _MAX_PLY and not engine.use_quiescence:
+                # Checkmate is seen at the horizon: a position in check has no static value.
+                if not any(board.generate_legal_moves()):
+                    return -MATE + ply
             if not engine.use_quiescence:
                 return self.static(score)
             self.nodes -= 1  # the same position: quiesce counts it
             return self.quiesce(ply, alpha, beta, score)
 
+        if (
+            engine.use_null_move
+            and null_allowed
+            and ply > 0
+            and depth >= 3
+            and not in_check
+            and abs(beta) < _MATE_BOUND
+            and chess.popcount(board.occupied_co[board.turn] & ~(board.pawns | board.kings)) >= 2
+            and self.static(score) >= beta
+        ):
+            null_key = zobrist_null(board, key)
+            self.push(chess.Move.null())
+            self.keys.append(null_key)
+            value = -self.negamax(depth - 1 - NULL_MOVE_REDUCTION, ply + 1, -beta, -beta + 1, -score, null_key, False)
+            self.pop()
+            self.keys.pop()
+            if value >= beta:
+                return value if value < _MATE_BOUND else beta
+
         moves = list(board.legal_moves)
         if not moves:
-            return -MATE + ply if board.is_check() else 0
+            return -MATE + ply if in_check else 0
         if engine.use_ordering:
             moves = self.order(moves, tt_move, ply)
 
         alpha_start, best, best_move = alpha, -_INF, None
-        for move in moves:
+        for i, move in enumerate(moves):
             child_key = zobrist_after(board, move, key)
             child_score = self.child_score(move, score)
             quiet = not board.is_capture(move) and not move.promotion
             self.push(move)
             self.keys.append(child_key)
-            value = -self.negamax(depth - 1, ply + 1, -beta, -alpha, child_score, child_key)
+            if i == 0:
+                value = -self.negamax(depth - 1, ply + 1, -beta, -alpha, child_score, child_key)
+            else:
+                reduce = (
+                    engine.use_lmr and ply > 0 and depth >= 3 and i >= LMR_FIRST and quiet and not in_check and not board.is_check()
+                )
+                if reduce:
+                    value = -self.negamax(depth - 2, ply + 1, -alpha - 1, -alpha, child_score, child_key)
+                if not reduce or value > alpha:
+                    if engine.use_pvs:
+                        value = -self.negamax(depth - 1, ply + 1, -alpha - 1, -alpha, child_score, child_key)
+                        if alpha < value < beta:
+                            value = -self.negamax(depth - 1, ply + 1, -beta, -alpha, child_score, child_key)
+                    else:
+                        value = -self.negamax(depth - 1, ply + 1, -beta, -alpha, child_score, child_key)
             self.pop()
             self.keys.pop()
             if value > best:
@@ -509,7 +749,7 @@ class _Search:
                     alpha = value
                     self.pv[ply] = [move] + self.pv[ply + 1]
                     if value >= beta:
-                        if quiet and engine.use_ordering:
+                        if quiet and engine.use_history:
                             killers = self.killers[ply]
                             if killers[0] != move:
                                 killers[1], killers[0] = killers[0], move
@@ -521,20 +761,30 @@ class _Search:
         return best
 
     def quiesce(self, ply: int, alpha: int, beta: int, score: int) -> int:
-        """Captures only, with the option to stand pat on the static score (Sec. 'Quiescence')."""
+        """Captures only, with the option to stand pat; in check, every evasion (Sec. 'Quiescence')."""
         self.nodes += 1
         self.check()
         self.pv[ply] = []
-        stand_pat = self.static(score)
-        if stand_pat >= beta or ply >= _MAX_PLY:
-            return stand_pat
-        alpha = max(alpha, stand_pat)
-        best = stand_pat
-        board = self.board
-        captures = list(board.generate_legal_captures())
-        if self.engine.use_ordering:
-            captures = self.order(captures, None, ply)
-        for move in captures:
+        board, engine = self.board, self.engine
+        if ply >= _MAX_PLY:
+            return self.static(score)
+        if board.is_check():  # no standing pat in check: every evasion, and mate when there is none
+            moves = list(board.legal_moves)
+            if not moves:
+                return -MATE + ply
+            best = -_INF
+        else:
+            stand_pat = self.static(score)
+            if stand_pat >= beta:
+                return stand_pat
+            alpha = max(alpha, stand_pat)
+            best = stand_pat
+            moves = list(board.generate_legal_captures())
+            if engine.use_see:
+                moves = [m for m in moves if m.promotion or static_exchange(board, m) >= 0]
+        if engine.use_ordering:
+            moves = self.order(moves, None, ply)
+        for move in moves:
             child_score = self.child_score(move, score)
             self.push(move)
             value = -self.quiesce(ply + 1, -beta, -alpha, child_score)

@@ -16,7 +16,9 @@ from collections.abc import Hashable
 from dataclasses import dataclass
 
 from dltheory.checks import check_integer
-from dltheory.games import Game
+import chess
+
+from dltheory.games import Chess, Game
 
 
 @dataclass(frozen=True)
@@ -252,15 +254,34 @@ def perft(game: Game, depth: int) -> int:
 
     The standard check of a move generator: its counts from known positions are published
     (for chess from the start: 20, 400, 8902, 197281, ...). Finished games contribute nothing
-    beyond their own ply.
+    beyond their own ply. For `Chess` the count is of the rules' legal moves whatever the
+    material and the move counters, as in the published counts: a game that `Chess` ends by an
+    automatic draw (insufficient material, the 75-move rule, fivefold repetition) still has its
+    legal moves counted; only checkmate and stalemate end a sequence.
 
     Raises:
         ValueError: if `depth` is negative or not an integer.
     """
     if depth is None or _check_depth(depth) < 0:
         raise ValueError(f"depth must be a non-negative integer, got {depth!r}")
+    if isinstance(game, Chess):
+        return _chess_perft(game.board, depth)
     if depth == 0:
         return 1
     if depth == 1:  # bulk counting: the moves of the last ply need not be played
         return len(game.legal_moves())
     return sum(perft(game.play(move), depth - 1) for move in game.legal_moves())
+
+
+def _chess_perft(board: chess.Board, depth: int) -> int:
+    if depth == 0:
+        return 1
+    moves = list(board.legal_moves)
+    if depth == 1:
+        return len(moves)
+    count = 0
+    for move in moves:
+        board.push(move)
+        count += _chess_perft(board, depth - 1)
+        board.pop()
+    return count

@@ -2,10 +2,14 @@
 
 Speaks enough of UCI for any chess GUI or match runner: `uci`, `isready`, `ucinewgame`,
 `position startpos|fen <fen> [moves <m1> <m2> ...]`, `go` with `movetime`, `wtime`/`btime`
-(+ `winc`/`binc`, `movestogo`), `depth`, `nodes` or `infinite`, `stop` and `quit`. The search
-runs in a thread so that `stop` and `isready` are answered while it thinks; after each
-iteration it prints `info depth .. score cp|mate .. nodes .. nps .. time .. pv ..`. Bad input
-never ends the program: it is reported on an `info string` line and otherwise ignored.
+(+ `winc`/`binc`, `movestogo`), `depth`, `nodes`, `infinite` or `ponder`, `ponderhit`, `stop`
+and `quit`. The search runs in a thread so that `stop` and `isready` are answered while it
+thinks; after each iteration it prints `info depth .. score cp|mate .. nodes .. nps .. time .. pv ..`.
+`go ponder` thinks on the opponent's time without a budget and answers only after `stop`
+(the opponent played another move) or `ponderhit` (it played the expected one: the search then
+goes on under the time limits of the `go` command, counted from the `ponderhit`). Bad input
+never ends the program: it is reported on an `info string` line; after an invalid `position`
+there is no position until the next valid one, and `go` answers `bestmove 0000`.
 """
 
 from __future__ import annotations
@@ -35,8 +39,9 @@ class UCI:
     def __init__(self, out: TextIO | None = None) -> None:
         self.out = out if out is not None else sys.stdout
         self.engine = Engine()
-        self.board = chess.Board()
+        self.board: chess.Board | None = chess.Board()
         self.stop_event = threading.Event()
+        self.ponderhit_event = threading.Event()
         self.thread: threading.Thread | None = None
         self.lock = threading.Lock()
 
@@ -65,6 +70,7 @@ class UCI:
                 self.board = chess.Board()
             elif command == "position":
                 self.halt()
+                self.board = None  # an invalid position must not leave the previous one in place
                 self.board = parse_position(args)
             elif command == "go":
                 self.halt()
@@ -74,7 +80,9 @@ class UCI:
             elif command == "quit":
                 self.halt()
                 return False
-            elif command in ("setoption", "register", "ponderhit", "debug"):
+            elif command == "ponderhit":
+                self.ponderhit_event.set()
+            elif command in ("setoption", "register", "debug"):
                 pass  # no options; nothing to do
             else:
                 self.send(f"info string unknown command: {line.strip()}")
@@ -86,23 +94,42 @@ class UCI:
         """Stop a running search and wait for its `bestmove`."""
         if self.thread is not None:
             self.stop_event.set()
+            self.ponderhit_event.set()
             self.thread.join()
             self.thread = None
 
     def go(self, args: list[str]) -> None:
-        """Start a search thread for `go <args>`."""
+        """Start a search thread for `go <args>` (or answer `bestmove 0000` without a valid position)."""
+        if self.board is None:
+            self.send("info string error: no valid position; send a valid 'position' command first")
+            self.send("bestmove 0000")
+            return
         limits = parse_go(args, self.board.turn)
         self.stop_event = threading.Event()
+        self.ponderhit_event = threading.Event()
         board = self.board.copy()
-        self.thread = threading.Thread(target=self._think, args=(board, limits, self.stop_event), daemon=True)
+        self.thread = threading.Thread(target=self._think, args=(board, limits), daemon=True)
         self.thread.start()
 
-    def _think(self, board: chess.Board, limits: dict, stop: threading.Event) -> None:
+    def _think(self, board: chess.Board, limits: dict) -> None:
+        stop, ponderhit = self.stop_event, self.ponderhit_event
         infinite = limits.pop("infinite", False)
+        ponder = limits.pop("ponder", False)
         if not limits and not infinite:
             limits["depth"] = 6  # a bare `go`: something sensible
         try:
-            move = self.engine.search(board, stop=stop, on_iteration=self._info, **limits).move
+            if ponder:
+                # Think until `ponderhit` or `stop` (halt sets both events). After a ponderhit, search
+                # under the limits from now on (the table keeps what pondering found); after a
+                # stop, answer with the pondering's move.
+                pondered = self.engine.search(board, stop=ponderhit, on_iteration=self._info)
+                ponderhit.wait()
+                if stop.is_set():
+                    move = pondered.move
+                else:
+                    move = self.engine.search(board, stop=stop, on_iteration=self._info, **limits).move
+            else:
+                move = self.engine.search(board, stop=stop, on_iteration=self._info, **limits).move
         except Exception as err:  # a bug must not leave the GUI without a move
             self.send(f"info string error: {err}")
             move = next(iter(board.legal_moves), None)
@@ -156,12 +183,13 @@ def parse_go(args: list[str], turn: chess.Color) -> dict:
         ValueError: when a number is missing or negative.
     """
     numbers: dict[str, int] = {}
-    infinite = False
+    infinite = ponder = False
     i = 0
     while i < len(args):
         word = args[i]
         if word in ("infinite", "ponder"):
             infinite = infinite or word == "infinite"
+            ponder = ponder or word == "ponder"
             i += 1
         elif word in ("movetime", "wtime", "btime", "winc", "binc", "movestogo", "depth", "nodes", "mate"):
             try:
@@ -176,6 +204,8 @@ def parse_go(args: list[str], turn: chess.Color) -> dict:
         else:
             raise ValueError(f"unknown go parameter {word!r}")
     limits: dict = {"infinite": infinite}
+    if ponder:
+        limits["ponder"] = True
     if "depth" in numbers:
         limits["depth"] = max(numbers["depth"], 1)
     if "mate" in numbers:
