@@ -8,7 +8,17 @@ import numpy as np
 import pytest
 
 from dltheory.games import Game, Hexapawn, RandomTree, TicTacToe
-from dltheory.mcts import puct, puct_equilibrium_visits, puct_exploration, rollout, uct
+from dltheory.mcts import (
+    Bandit,
+    puct,
+    puct_crossover,
+    puct_equilibrium_visits,
+    puct_exploration,
+    rollout,
+    uct,
+    ucb1,
+    ucb1_pull_bound,
+)
 from dltheory.search import solve
 
 
@@ -150,3 +160,52 @@ def test_puct_visits_of_the_worse_move_follow_the_balance(simulations: int) -> N
         puct_equilibrium_visits(1, 1.0)
     with pytest.raises(ValueError, match="gap"):
         puct_equilibrium_visits(10, 0.0)
+
+
+def test_bandit_is_a_one_move_game() -> None:
+    game = Bandit((0.5, -0.25))
+    assert game.to_move == 0 and game.legal_moves() == [0, 1] and not game.is_terminal()
+    child = game.play(1)
+    assert child.is_terminal() and child.to_move == 1 and child.result() == 0.25  # for the side to move after
+    assert solve(game)[game.key()] == 0.5
+    with pytest.raises(ValueError, match="move"):
+        game.play(2)
+    with pytest.raises(ValueError, match="values"):
+        Bandit((2.0, 0.0))
+
+
+def test_ucb1_against_its_bound_and_a_closed_form() -> None:
+    pulls = ucb1([0.9, 0.1], 2000, runs=20, rng=1)
+    assert pulls.shape == (20, 2) and (pulls.sum(axis=1) == 2000).all()
+    assert pulls[:, 1].mean() <= ucb1_pull_bound(0.8, 2000)
+    # with no exploration bonus (c = 0) and deterministic arms, the first pulls decide: each arm once, then the best
+    assert ucb1([1.0, 0.0], 50, c=0.0)[0].tolist() == [49.0, 1.0]
+    assert ucb1_pull_bound(0.5, 100) == pytest.approx(8 * math.log(100) / 0.25 + 1 + math.pi**2 / 3)
+    for bad in ({"means": [0.5]}, {"means": [0.5, 1.5]}, {"rounds": 1}, {"runs": 0}, {"c": -1.0}):
+        with pytest.raises(ValueError, match=next(iter(bad))):
+            ucb1(**{"means": [0.6, 0.4], "rounds": 10, **bad})  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match="gap"):
+        ucb1_pull_bound(1.5, 10)
+
+
+def test_puct_crossover_matches_the_search_and_the_balance() -> None:
+    for gap, prior in ((0.1, 0.1), (0.05, 0.3)):
+        s = puct_crossover(gap, prior)
+        # at S* the balance has equal counts
+        assert puct_equilibrium_visits(round(s), gap, prior_worse=1 - prior) == pytest.approx(s / 2, abs=1.0)
+        last, count = 0, 0
+
+        def watch(visits: dict) -> None:
+            nonlocal last, count
+            count += 1
+            if visits[0] <= visits[1]:
+                last = count
+
+        puct(Bandit((1.0, 1.0 - gap)), int(2 * s) + 50, prior=lambda g, p=prior: [p, 1 - p], on_simulation=watch)
+        assert abs(last + 1 - s) < 12
+    assert puct_crossover(0.1, 0.6) == 0.0  # a good prior costs nothing
+    assert puct_crossover(0.02, 0.1, c_base=1e300) == pytest.approx((2 * 1.25 * 0.8 / 0.02) ** 2, rel=0.01)
+    with pytest.raises(ValueError, match="prior_better"):
+        puct_crossover(0.1, 1.0)
+    with pytest.raises(ValueError, match="prior_worse"):
+        puct_equilibrium_visits(10, 0.1, prior_worse=0.0)

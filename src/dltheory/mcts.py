@@ -163,16 +163,16 @@ def puct_exploration(visits: float, c_init: float = 1.25, c_base: float = 19652.
 
 
 def puct_equilibrium_visits(
-    simulations: int, gap: float, *, c_init: float = 1.25, c_base: float = 19652.0
+    simulations: int, gap: float, *, prior_worse: float = 0.5, c_init: float = 1.25, c_base: float = 19652.0
 ) -> float:
     """The visits PUCT gives the worse of two root moves, by the balance of eq. (eq-puct), as a real number.
 
-    Chapter 4, Sec. 'Monte-Carlo tree search'. With two root moves of equal prior 1/2 whose values are
-    known exactly after one visit and differ by `gap` > 0, PUCT keeps their scores Q + U level: after
-    `simulations` simulations, with N = simulations + 1 (the root's own evaluation included) and
-    n_1 + n_2 = simulations, the worse move's visits n_2 solve
+    Chapter 4, Sec. 'Monte-Carlo tree search'. With two root moves of priors `prior_worse` and
+    ``1 - prior_worse`` whose values are known exactly after one visit and differ by `gap` > 0, PUCT keeps
+    their scores Q + U level: after `simulations` simulations, with N = simulations + 1 (the root's own
+    evaluation included) and n_1 + n_2 = simulations, the worse move's visits n_2 solve
 
-        ``gap = c(N) sqrt(N) / 2 * (1 / (1 + n_2) - 1 / (1 + n_1))``,
+        ``gap = c(N) sqrt(N) * (P_2 / (1 + n_2) - P_1 / (1 + n_1))``,
 
     c(N) the schedule `puct_exploration`. The search's count is an integer within one visit of the
     balance point (measured: it reaches it and passes it by less than one). For large N, n_2 ~ c(N) sqrt(N) / (2 gap): the schedule's growth is what
@@ -180,16 +180,19 @@ def puct_equilibrium_visits(
     schedule out itself, so that this prediction and the search share no code.
 
     Raises:
-        ValueError: if `simulations` < 2 or `gap` <= 0.
+        ValueError: if `simulations` < 2, `gap` <= 0 or `prior_worse` is not in (0, 1).
     """
     s = check_integer("simulations", simulations, 2)
     g = check_positive("gap", gap)
-    scale = puct_exploration(s + 1, c_init, c_base) * math.sqrt(s + 1) / 2
+    p2 = check_number("prior_worse", prior_worse, minimum=0.0)
+    if not 0 < p2 < 1:
+        raise ValueError(f"prior_worse must be in (0, 1), got {prior_worse!r}")
+    scale = puct_exploration(s + 1, c_init, c_base) * math.sqrt(s + 1)
 
-    def excess(n2: float) -> float:  # decreasing in n2 on [0, s/2]
-        return scale * (1 / (1 + n2) - 1 / (1 + s - n2)) - g
+    def excess(n2: float) -> float:  # decreasing in n2 on [0, s]
+        return scale * (p2 / (1 + n2) - (1 - p2) / (1 + s - n2)) - g
 
-    lo, hi = 0.0, s / 2
+    lo, hi = 0.0, float(s)
     if excess(lo) <= 0:
         return 0.0
     for _ in range(200):
@@ -212,6 +215,7 @@ def puct(
     dirichlet_alpha: float | None = None,
     dirichlet_epsilon: float = 0.25,
     rng: np.random.Generator | int = 0,
+    on_simulation: Callable[[dict[Hashable, int]], None] | None = None,
 ) -> MCTSResult:
     """Visit counts of the root moves after `simulations` PUCT simulations (AlphaZero's search).
 
@@ -233,6 +237,8 @@ def puct(
             (AlphaZero used 0.3 for chess); None for no noise.
         dirichlet_epsilon: the weight of the noise, in [0, 1].
         rng: a numpy Generator or an integer seed.
+        on_simulation: when given, called after every simulation with the root's visit counts
+            {move: N(root, move)} (to follow the search's choice as the budget grows, in one run).
 
     Raises:
         ValueError: if a parameter is out of range, `prior` returns a wrong number of weights or
@@ -289,4 +295,146 @@ def puct(
             leaf_value = expand(node)
         root.visits += 1
         _backup(path, leaf_value, node.game.to_move)
+        if on_simulation is not None:
+            on_simulation({m: child.visits for m, child in root.children.items()})
     return _result(root, simulations)
+
+
+# ------------------------------------------------------------------------------------------
+# The theory chain: bandits, priors, and what they cost PUCT (Sec. 'Monte-Carlo tree search')
+
+
+@dataclass(frozen=True)
+class Bandit:
+    """A one-move game: the root's moves 0..K-1 end the game at once with known values (a bandit as a `Game`).
+
+    Chapter 4, Sec. 'Monte-Carlo tree search'. `values[a]` is the result of move a for the player who
+    chooses it (in [-1, 1]); every visit of a move returns exactly that value, so a search on it sees the
+    bandit of UCB1 with the noise removed.
+    """
+
+    values: tuple[float, ...]
+    chosen: int | None = None  # the move played, None at the root
+
+    def __post_init__(self) -> None:
+        if len(self.values) < 2 or not all(-1 <= v <= 1 for v in self.values):
+            raise ValueError(f"values must be at least two numbers in [-1, 1], got {self.values!r}")
+
+    @property
+    def to_move(self) -> int:
+        return 0 if self.chosen is None else 1
+
+    def legal_moves(self) -> list[int]:
+        return [] if self.chosen is not None else list(range(len(self.values)))
+
+    def play(self, move: int) -> Bandit:
+        if move not in self.legal_moves():
+            raise ValueError(f"move must be one of {self.legal_moves()}, got {move!r}")
+        return Bandit(self.values, move)
+
+    def is_terminal(self) -> bool:
+        return self.chosen is not None
+
+    def result(self) -> float:
+        if self.chosen is None:
+            raise ValueError("the game is not over")
+        return -float(self.values[self.chosen])  # for the side to move after the choice
+
+    def evaluate(self) -> float:
+        return 0.0
+
+    def key(self) -> tuple[tuple[float, ...], int | None]:
+        return self.values, self.chosen
+
+
+def ucb1(means: Sequence[float], rounds: int, *, c: float = math.sqrt(2), runs: int = 1,
+         rng: np.random.Generator | int = 0) -> np.ndarray:
+    """The number of pulls of each arm after `rounds` rounds of UCB1 on Bernoulli arms, shape (runs, arms).
+
+    Chapter 4, Sec. 'Monte-Carlo tree search' (Auer et al. 2002): pull each arm once, then the arm with the
+    largest ``mean_i + c sqrt(ln n / T_i)``; arm i pays 1 with probability ``means[i]``, else 0. UCB1's own
+    constant is ``c = sqrt(2)`` for rewards in [0, 1].
+
+    Raises:
+        ValueError: if a mean is outside [0, 1], there are fewer than two arms, `rounds` < number of arms,
+            `runs` < 1 or `c` < 0.
+    """
+    mu = np.asarray(means, dtype=float)
+    if mu.ndim != 1 or len(mu) < 2 or not ((mu >= 0) & (mu <= 1)).all():
+        raise ValueError(f"means must be at least two probabilities in [0, 1], got {means!r}")
+    check_integer("rounds", rounds, len(mu))
+    check_integer("runs", runs, 1)
+    if not c >= 0:
+        raise ValueError(f"c must be >= 0, got {c!r}")
+    gen = _rng(rng)
+    k = len(mu)
+    pulls = np.zeros((runs, k))
+    totals = np.zeros((runs, k))
+    rows = np.arange(runs)
+    draws = gen.random((runs, rounds))
+    for t in range(rounds):
+        if t < k:
+            arm = np.full(runs, t)
+        else:
+            index = totals / pulls + c * np.sqrt(math.log(t) / pulls)
+            arm = index.argmax(axis=1)
+        pulls[rows, arm] += 1
+        totals[rows, arm] += draws[:, t] < mu[arm]
+    return pulls
+
+
+def ucb1_pull_bound(gap: float, rounds: int) -> float:
+    """Auer et al.'s bound on the expected pulls of an arm `gap` below the best after `rounds` rounds of UCB1.
+
+    Chapter 4, Sec. 'Monte-Carlo tree search', Theorem thm-ucb1: ``8 ln n / gap^2 + 1 + pi^2 / 3`` for rewards
+    in [0, 1].
+
+    Raises:
+        ValueError: if `gap` is not in (0, 1] or `rounds` < 1.
+    """
+    g = check_positive("gap", gap)
+    if g > 1:
+        raise ValueError(f"gap must be in (0, 1], got {gap!r}")
+    n = check_integer("rounds", rounds, 1)
+    return 8 * math.log(n) / g**2 + 1 + math.pi**2 / 3
+
+
+def puct_crossover(gap: float, prior_better: float, *, c_init: float = 1.25, c_base: float = 19652.0) -> float:
+    """The simulations PUCT needs before the better of two root moves is the more visited, by the balance of eq. (eq-puct).
+
+    Chapter 4, Sec. 'Monte-Carlo tree search'. Two root moves with exact values `gap` apart and priors
+    `prior_better` and ``1 - prior_better``: PUCT keeps their scores Q + U level, so while the worse move has
+    the larger prior it also has more visits; the counts are equal when
+
+        ``gap * (1 + S / 2) = c(N) sqrt(N) (prior_worse - prior_better)``, N = S + 1,
+
+    c(N) the schedule `puct_exploration`. Returns that S (a real number); 0 when the better move has the
+    larger prior (it leads from the start). For large S, S grows like ``(2 c (prior_worse - prior_better) / gap)^2``.
+
+    Raises:
+        ValueError: if `gap` <= 0 or `prior_better` is not in (0, 1).
+    """
+    g = check_positive("gap", gap)
+    p = check_number("prior_better", prior_better, minimum=0.0)
+    if not 0 < p < 1:
+        raise ValueError(f"prior_better must be in (0, 1), got {prior_better!r}")
+    spread = (1 - p) - p
+    if spread <= 0:
+        return 0.0
+
+    def excess(s: float) -> float:  # > 0 while the worse move still has more visits
+        n = s + 1
+        return puct_exploration(n, c_init, c_base) * math.sqrt(n) * spread - g * (1 + s / 2)
+
+    lo, hi = 0.0, 1.0
+    while excess(hi) > 0:
+        hi *= 2
+    if excess(lo) <= 0:
+        return 0.0
+    for _ in range(200):
+        mid = (lo + hi) / 2
+        if excess(mid) > 0:
+            lo = mid
+        else:
+            hi = mid
+    return (lo + hi) / 2

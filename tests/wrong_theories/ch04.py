@@ -10,6 +10,7 @@ ENGINE_PLAY = "book/ch04/engine_play.ipynb"
 MCTS = "book/ch04/mcts.ipynb"
 ALPHAZERO = "book/ch04/alphazero_hexapawn.ipynb"
 NNUE = "book/ch04/nnue.ipynb"
+MCTS_THEORY = "book/ch04/mcts_theory.ipynb"
 
 WRONG_THEORIES: list[WrongTheory] = [
     WrongTheory(
@@ -104,4 +105,21 @@ WRONG_THEORIES: list[WrongTheory] = [
               "    return _changed(board, move) if king else _changed(board, move) // 2\n"
               "m.changed_features = changed_features",
         caught_by="ch04.nnue.update-cost"),
+    WrongTheory(
+        notebook=MCTS_THEORY, name="crossover-c-base-10pct-low", kind="constant",
+        description="the cost of a bad prior computed with c_base 10% too small (17,687 instead of 19,652)",
+        patch="import dltheory.mcts as m\n_schedule = m.puct_exploration\n"
+              "m.puct_exploration = lambda visits, c_init=1.25, c_base=19652.0: _schedule(visits, c_init, 0.9 * c_base)",
+        caught_by="ch04.mcts.prior-cost-schedule"),
+    WrongTheory(
+        notebook=MCTS_THEORY, name="crossover-better-bonus-dropped", kind="dropped-term",
+        description="the balance at equal counts written with the worse move's prior alone, the better move's bonus forgotten",
+        patch="import math\nimport dltheory.mcts as m\n"
+              "def puct_crossover(gap, prior_better, *, c_init=1.25, c_base=19652.0):\n"
+              "    s = 1.0\n"
+              "    while m.puct_exploration(s + 1, c_init, c_base) * math.sqrt(s + 1) * (1 - prior_better) > gap * (1 + s / 2):\n"
+              "        s += 1.0\n"
+              "    return s\n"
+              "m.puct_crossover = puct_crossover",
+        caught_by="ch04.mcts.prior-cost-schedule"),
 ]
