@@ -183,3 +183,26 @@ def test_excess_kurtosis_from_variances_agrees_with_the_fourth_moment() -> None:
     assert bool((gap <= 4 * (direct.stderr**2 + from_variances.stderr**2).sqrt()).all())
     assert abs(float(from_variances.value[0])) <= 4 * float(from_variances.stderr[0])
     assert bool((from_variances.stderr[1:] < direct.stderr[1:]).all())
+
+
+def test_input_output_jacobian_and_its_spread() -> None:
+    from dltheory.ensembles import input_output_jacobian
+    from dltheory.rgflow import jacobian_spread
+
+    generator = torch.Generator().manual_seed(3)
+    J = input_output_jacobian("linear", 0.0, 1.0, 1.0, 6, 32, generator, orthogonal=True)
+    assert torch.allclose(J @ J.T, torch.eye(32, dtype=torch.float64), atol=1e-10)  # a product of orthogonal matrices
+    assert jacobian_spread("linear", 0.0, 1.0, 1.0, 6, orthogonal=True) == pytest.approx(0.0, abs=1e-12)
+    assert jacobian_spread("linear", 0.0, 1.0, 1.0, 6) == pytest.approx(6.0, rel=1e-12)  # Fuss-Catalan: m_2 = L + 1
+    assert jacobian_spread("relu", 0.0, 2.0, 1.0, 6, orthogonal=True) == pytest.approx(6.0, rel=1e-12)  # mu_2 / mu_1^2 = 2
+    spreads = []
+    for _ in range(8):
+        M = input_output_jacobian("relu", 0.0, 2.0, 1.0, 6, 128, generator, orthogonal=True)
+        M = M @ M.T
+        spreads.append(float(torch.trace(M @ M) / 128 / (torch.trace(M) / 128) ** 2 - 1))
+    values = torch.tensor(spreads)
+    assert float(values.mean()) == pytest.approx(6.0, abs=4 * float(values.std()) / 8**0.5 + 6 * 6 / 128)
+    with pytest.raises(TypeError, match="orthogonal"):
+        input_output_jacobian("relu", 0.0, 2.0, 1.0, 2, 4, orthogonal=1)  # type: ignore[arg-type]
+    with pytest.raises(TypeError, match="orthogonal"):
+        jacobian_spread("relu", 0.0, 2.0, 1.0, 2, orthogonal=1)  # type: ignore[arg-type]

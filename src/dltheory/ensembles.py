@@ -23,8 +23,8 @@ from dataclasses import dataclass
 
 import torch
 
-from dltheory.activations import Activation, get_activation
-from dltheory.checks import check_integer, check_number
+from dltheory.activations import Activation, derivative, get_activation
+from dltheory.checks import DTYPE, check_integer, check_number
 from dltheory.rgflow import check_kernel
 
 
@@ -376,3 +376,61 @@ def tangent_kernel(model: torch.nn.Sequential, x: torch.Tensor, lambda_b: float 
     params = [p for p in model.parameters() if p.requires_grad]
     grads = torch.autograd.grad(output.sum(), params)
     return sum(float((g**2).sum()) * (lambda_W / p.shape[1] if p.ndim == 2 else lambda_b) for g, p in zip(grads, params))
+
+
+# Dynamical isometry: the input-output Jacobian (Chapter 2, Sec. "Dynamical isometry").
+
+
+def input_output_jacobian(
+    activation: str | Activation,
+    C_b: float,
+    C_W: float,
+    K0: float,
+    depth: int,
+    width: int,
+    generator: torch.Generator | None = None,
+    *,
+    orthogonal: bool = False,
+) -> torch.Tensor:
+    """J = dz^(L) / dz^(0), the Jacobian of a random network's last preactivations with respect to its first.
+
+    Serves Chapter 2, Sec. "Dynamical isometry", eq. `eq-jacobian-spread`. The first preactivations z^(0) are drawn
+    from N(0, K0) per neuron; then, for l = 1..depth, z^(l) = W^(l) sigma(z^(l-1)) + b^(l) and J is the product of the
+    factors W^(l) D^(l-1), with D^(l) = diag(sigma'(z^(l))). The weights are Gaussian, N(0, C_W / n) per entry, or,
+    with ``orthogonal=True``, sqrt(C_W) times a Haar-random orthogonal matrix (QR of a Gaussian matrix with the signs
+    of R's diagonal), so that in both cases E |W v|^2 = C_W |v|^2.
+
+    Args:
+        activation: a name or an elementwise callable.
+        C_b, C_W: bias and weight variances, >= 0.
+        K0: the variance of the first preactivations, >= 0.
+        depth: the number L of layers the Jacobian spans, >= 0.
+        width: the width n, >= 1.
+        generator: a CPU torch.Generator for reproducible draws.
+        orthogonal: orthogonal instead of Gaussian weights.
+
+    Returns:
+        A float64 tensor of shape (width, width).
+
+    Raises:
+        ValueError: for an unknown activation name, negative variances, or sizes below their minimum.
+        TypeError: if orthogonal is not a bool.
+    """
+    sigma, sigma_prime = get_activation(activation), derivative(activation)
+    C_b, C_W = check_number("C_b", C_b, minimum=0.0), check_number("C_W", C_W, minimum=0.0)
+    K0 = check_number("K0", K0, minimum=0.0)
+    depth, width = check_integer("depth", depth, minimum=0), check_integer("width", width, minimum=1)
+    if not isinstance(orthogonal, bool):
+        raise TypeError(f"orthogonal must be a bool, got {type(orthogonal).__name__}")
+    z = torch.randn(width, generator=generator, dtype=DTYPE) * K0**0.5
+    J = torch.eye(width, dtype=DTYPE)
+    for _ in range(depth):
+        gaussian = torch.randn(width, width, generator=generator, dtype=DTYPE)
+        if orthogonal:
+            Q, R = torch.linalg.qr(gaussian)
+            W = C_W**0.5 * Q * torch.sign(torch.diagonal(R))
+        else:
+            W = gaussian * (C_W / width) ** 0.5
+        J = W @ (sigma_prime(z)[:, None] * J)
+        z = W @ sigma(z) + torch.randn(width, generator=generator, dtype=DTYPE) * C_b**0.5
+    return J

@@ -991,3 +991,44 @@ def relu_log_norm(depth: int, width: int) -> LogNormLaw:
     readout_mean = float(psi(width / 2) + math.log(2) - math.log(width))
     readout_variance = float(polygamma(1, width / 2))
     return LogNormLaw(depth * layer_mean + readout_mean, depth * layer_variance + readout_variance, depth, width)
+
+
+# ----------------------------------------------------------------------------------------------
+# Dynamical isometry: the spread of the Jacobian's singular values.
+
+
+def jacobian_spread(
+    activation: str | Activation, C_b: float, C_W: float, K0: float, depth: int, *, orthogonal: bool = False
+) -> float:
+    """The relative variance m_2 / m_1^2 - 1 of the eigenvalues of J J^T at large width, J the input-output Jacobian.
+
+    Implements Chapter 2, Sec. "Dynamical isometry", eq. `eq-jacobian-spread` (Pennington, Schoenholz, Ganguli 2017,
+    whose free-probability analysis this follows; derived in the text). J J^T is a product of the factors
+    W^(l) W^(l)T and D^(l-1)^2, D = diag(sigma'(z)), which become free at large width; for free positive elements the
+    relative second moment r = m_2 / m_1^2 obeys r(ab) - 1 = (r(a) - 1) + (r(b) - 1), so
+
+        m_2 / m_1^2 - 1 = sum_{l<L} (mu_2(K^(l)) / mu_1(K^(l))^2 - 1) + L s,     mu_k(K) = <sigma'(z)^(2k)>_K,
+
+    with s = 1 for Gaussian weights (W W^T is a Wishart matrix, r = 2) and s = 0 for orthogonal ones (r = 1), and
+    K^(l) the kernel flow from K0 (`kernel_recursion`). Zero means dynamical isometry: every singular value equal.
+
+    Args:
+        activation: a name or an elementwise callable.
+        C_b, C_W: bias and weight variances, >= 0.
+        K0: the variance of the first preactivations, > 0.
+        depth: the number L of layers, >= 0.
+        orthogonal: orthogonal instead of Gaussian weights.
+
+    Raises:
+        ValueError: as `kernel_recursion`, or if sigma' vanishes on average at some layer.
+        TypeError: if orthogonal is not a bool.
+    """
+    if not isinstance(orthogonal, bool):
+        raise TypeError(f"orthogonal must be a bool, got {type(orthogonal).__name__}")
+    sigma_prime = derivative(activation)
+    depth = check_integer("depth", depth, minimum=0)
+    K = kernel_recursion(activation, C_b, C_W, K0, depth)[:-1]
+    mu_1, mu_2 = _expect(lambda z: sigma_prime(z) ** 2, K), _expect(lambda z: sigma_prime(z) ** 4, K)
+    if bool((mu_1 <= 0).any()):
+        raise ValueError(f"activation {activation_name(activation)!r}: <sigma'^2> vanishes, the Jacobian is zero")
+    return float((mu_2 / mu_1**2 - 1).sum()) + (0.0 if orthogonal else float(depth))

@@ -91,4 +91,23 @@ WRONG_THEORIES: list[WrongTheory] = [
               "    return m.LogNormLaw(-law.variance / 2, law.variance, depth, width)\n"
               "m.relu_log_norm = _wrong",
         caught_by="ch02.beyond.lognormal-tail"),
+    WrongTheory(
+        notebook="book/ch02/dynamical_isometry.ipynb", name="wishart-ratio-not-minus-one", kind="constant",
+        description="Gaussian weights add the Wishart's relative second moment 2 per layer instead of 2 - 1 to the Jacobian's spread",
+        patch="import dltheory.rgflow as m\n_jacobian_spread = m.jacobian_spread\n"
+              "def _wrong(activation, C_b, C_W, K0, depth, *, orthogonal=False):\n"
+              "    return _jacobian_spread(activation, C_b, C_W, K0, depth, orthogonal=orthogonal) + (0.0 if orthogonal else float(depth))\n"
+              "m.jacobian_spread = _wrong",
+        caught_by="ch02.isometry.linear-gaussian"),
+    WrongTheory(
+        notebook="book/ch02/dynamical_isometry.ipynb", name="jacobian-spread-derivative-not-squared", kind="exponent",
+        description="the D factors' spread from <|sigma'|^2> / <|sigma'|>^2 (D taken once, not squared, in J J^T)",
+        patch="import dltheory.rgflow as m\nfrom dltheory.activations import derivative\n"
+              "def _wrong(activation, C_b, C_W, K0, depth, *, orthogonal=False):\n"
+              "    sigma_prime = derivative(activation)\n"
+              "    K = m.kernel_recursion(activation, C_b, C_W, K0, depth)[:-1]\n"
+              "    mu_1, mu_2 = m._expect(lambda z: sigma_prime(z).abs(), K), m._expect(lambda z: sigma_prime(z) ** 2, K)\n"
+              "    return float((mu_2 / mu_1**2 - 1).sum()) + (0.0 if orthogonal else float(depth))\n"
+              "m.jacobian_spread = _wrong",
+        caught_by="ch02.isometry.tanh-orthogonal"),
 ]
