@@ -231,6 +231,46 @@ def predicted_steps(H, y, u0, eta, reduction):
     raise ValueError("not reached")
 ''',
         },
+        "q5": {
+            "no_prefactor": '''
+def degree_eigenvalue(d, ell):
+    from scipy.integrate import quad
+    from scipy.special import eval_gegenbauer
+    alpha = (d - 2) / 2
+    norm = float(eval_gegenbauer(ell, alpha, 1.0))
+    f = lambda th: math.cos(th) * (math.pi - th) / (2 * math.pi) * float(eval_gegenbauer(ell, alpha, math.cos(th))) / norm * math.sin(th) ** (d - 2)
+    return quad(f, 0.0, math.pi, epsabs=1e-13, limit=200)[0]
+''',
+            "sphere_one_dimension_up": '''
+def degree_eigenvalue(d, ell):
+    from scipy.integrate import quad
+    from scipy.special import eval_gegenbauer
+    alpha = (d - 1) / 2
+    norm = float(eval_gegenbauer(ell, alpha, 1.0))
+    c = math.gamma((d + 1) / 2) / (math.sqrt(math.pi) * math.gamma(d / 2))
+    f = lambda th: math.cos(th) * (math.pi - th) / (2 * math.pi) * float(eval_gegenbauer(ell, alpha, math.cos(th))) / norm * math.sin(th) ** (d - 1)
+    return c * quad(f, 0.0, math.pi, epsabs=1e-13, limit=200)[0]
+''',
+            "gegenbauer_not_normalized": '''
+def degree_eigenvalue(d, ell):
+    from scipy.integrate import quad
+    from scipy.special import eval_gegenbauer
+    alpha = (d - 2) / 2
+    c = math.gamma(d / 2) / (math.sqrt(math.pi) * math.gamma((d - 1) / 2))
+    f = lambda th: math.cos(th) * (math.pi - th) / (2 * math.pi) * float(eval_gegenbauer(ell, alpha, math.cos(th))) * math.sin(th) ** (d - 2)
+    return c * quad(f, 0.0, math.pi, epsabs=1e-13, limit=200)[0]
+''',
+            "dot_product_in_theta": '''
+def degree_eigenvalue(d, ell):
+    from scipy.integrate import quad
+    from scipy.special import eval_gegenbauer
+    alpha = (d - 2) / 2
+    norm = float(eval_gegenbauer(ell, alpha, 1.0))
+    c = math.gamma(d / 2) / (math.sqrt(math.pi) * math.gamma((d - 1) / 2))
+    f = lambda t: t * (math.pi - math.acos(t)) / (2 * math.pi) * float(eval_gegenbauer(ell, alpha, t)) / norm
+    return c * quad(f, -1.0, 1.0, epsabs=1e-13, limit=200)[0]
+''',
+        },
     },
     "lab02": {
         "q1": {
