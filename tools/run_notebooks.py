@@ -16,7 +16,8 @@ import multiprocessing
 import os
 import sys
 import traceback
-from concurrent.futures import ProcessPoolExecutor
+from collections.abc import Callable
+from concurrent.futures import Executor, ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -86,25 +87,47 @@ def execute(path: Path, *, timeout: int = TIMEOUT_S, env: dict[str, str] | None 
     raise ValueError(f"KERNEL_STARTS must be at least 1, got {KERNEL_STARTS}")
 
 
-def run(paths: list[Path], *, jobs: int = 2, cache_path: Path = CACHE, root: Path = ROOT) -> list[Execution]:
-    """Execute `paths`, `jobs` at a time, caching each success for the book build; results in the order given."""
+def submit(pool: Executor, paths: list[Path], *, cache_path: Path = CACHE,
+           root: Path = ROOT) -> Callable[[], list[Execution]]:
+    """Start executing on `pool` each of `paths` that the cache lacks; return the function that waits for them.
+
+    The returned function caches each success for the book build (only this process writes to the cache's
+    database) and returns the results in the order given. `make test` starts the executions as soon as the
+    tests are collected, so the unit tests run while the notebooks do (conftest.py).
+    """
     from jupyter_cache import get_cache
     from jupyter_cache.cache.main import CacheBundleIn
 
-    if jobs < 1:
-        raise ValueError(f"jobs must be at least 1, got {jobs}")
     cache = get_cache(cache_path)
     results = {path: Execution(path.relative_to(root).as_posix(), seconds, None)
                for path in paths if (seconds := _cached_seconds(cache, path)) is not None}
-    pending = [path for path in paths if path not in results]
-    with ProcessPoolExecutor(max_workers=jobs, mp_context=multiprocessing.get_context("spawn")) as pool:
-        for path, (notebook, seconds, error) in zip(pending, pool.map(execute, pending)):
+    pending = {path: pool.submit(execute, path) for path in paths if path not in results}
+
+    def collect() -> list[Execution]:
+        for path, future in pending.items():
+            notebook, seconds, error = future.result()
             results[path] = Execution(path.relative_to(root).as_posix(), seconds, error)
-            if error is None:  # only the parent writes to the cache's database
+            if error is None:
                 cache.cache_notebook_bundle(
                     CacheBundleIn(notebook, str(path), data={"execution_seconds": seconds}),
                     check_validity=False, overwrite=True)
-    return [results[path] for path in paths]
+        pending.clear()
+        return [results[path] for path in paths]
+
+    return collect
+
+
+def pool(jobs: int = 2) -> ProcessPoolExecutor:
+    """A pool of `jobs` processes for notebook executions (spawned: no state shared with this process)."""
+    if jobs < 1:
+        raise ValueError(f"jobs must be at least 1, got {jobs}")
+    return ProcessPoolExecutor(max_workers=jobs, mp_context=multiprocessing.get_context("spawn"))
+
+
+def run(paths: list[Path], *, jobs: int = 2, cache_path: Path = CACHE, root: Path = ROOT) -> list[Execution]:
+    """Execute `paths`, `jobs` at a time, caching each success for the book build; results in the order given."""
+    with pool(jobs) as executor:
+        return submit(executor, paths, cache_path=cache_path, root=root)()
 
 
 def _cached_seconds(cache: object, path: Path) -> float | None:

@@ -44,3 +44,8 @@ class WrongTheory:
         for field in ("notebook", "name", "description", "patch", "caught_by"):
             if not getattr(self, field).strip():
                 raise ValueError(f"{field} must not be empty")
+
+    @property
+    def key(self) -> str:
+        """The theory's name within its notebook, unique in the whole book: "notebook::name"."""
+        return f"{self.notebook}::{self.name}"
