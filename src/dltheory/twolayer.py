@@ -72,7 +72,7 @@ class TwoLayerReLU(nn.Sequential):
 
     @property
     def a(self) -> torch.Tensor:
-        """The fixed output signs ``a_r``, each +1 or -1, a tensor of shape (m,), read off the frozen output weights ``a_r / sqrt(m)``."""
+        """The fixed output signs ``a_r``, each +1 or -1, shape (m,), read off the output weights ``a_r / sqrt(m)``."""
         return torch.sign(self[2].weight[0]).detach()
 
     @property
