@@ -398,7 +398,7 @@ def input_output_jacobian(
     from N(0, K0) per neuron; then, for l = 1..depth, z^(l) = W^(l) sigma(z^(l-1)) + b^(l) and J is the product of the
     factors W^(l) D^(l-1), with D^(l) = diag(sigma'(z^(l))). The weights are Gaussian, N(0, C_W / n) per entry, or,
     with ``orthogonal=True``, sqrt(C_W) times a Haar-random orthogonal matrix (QR of a Gaussian matrix with the signs
-    of R's diagonal), so that in both cases E |W v|^2 = C_W |v|^2.
+    of R's diagonal), so that in both cases ``E |W v|^2 = C_W |v|^2``.
 
     Args:
         activation: a name or an elementwise callable.

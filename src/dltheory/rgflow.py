@@ -949,7 +949,7 @@ class LogNormLaw:
     width: int
 
     def probability_below(self, ratio: float) -> float:
-        """P(|z^(L)|^2 / (n K) < ratio) in the log-normal approximation (Hanin and Nica 2020): Phi((log ratio - mean) / sd)."""
+        """``P(|z^(L)|^2 / (n K) < ratio)`` in the log-normal approximation (Hanin and Nica 2020): ``Phi((log ratio - mean) / sd)``."""
         ratio = check_number("ratio", ratio)
         if ratio <= 0:
             raise ValueError(f"ratio must be positive, got {ratio}")
