@@ -8,7 +8,11 @@ import torch
 import math
 
 from dltheory.splines import (
+    SkipReLUNet,
+    cubic_spline_slope_variation,
     early_stopping_constant,
+    fit_weight_decay,
+    linear_spline_slope_variation,
     matching_spline_lambda,
     random_feature_gradient_descent,
     random_feature_ridge,
@@ -175,4 +179,50 @@ def test_gradient_descent_rejects_bad_inputs() -> None:
     with pytest.raises(ValueError, match="width"):
         random_feature_gradient_descent(x, y, 0, [1])
     assert math.isfinite(random_feature_gradient_descent(x, y, 10, [1]).eta)
+
+
+def grid_slope_variation(f, lo: float, hi: float, points: int = 200_001) -> float:  # type: ignore[no-untyped-def]
+    u = torch.linspace(lo, hi, points, dtype=F64)
+    with torch.no_grad():
+        slopes = torch.diff(f(u)) / torch.diff(u)
+    return float(torch.diff(slopes).abs().sum())
+
+
+def test_slope_variations_agree_with_the_grid() -> None:
+    net = SkipReLUNet(12, seed=3)
+    assert net.slope_variation(-1.0, 1.0) == pytest.approx(grid_slope_variation(net, -1.0, 1.0), rel=1e-4)
+    assert net.weight_norm() >= net.slope_variation(-50.0, 50.0)  # 1/2 (a^2 + w^2) >= |a w|
+    x, y = noisy_data(20)
+    fit = random_feature_ridge(x, y, 300, 1.0, seed=1)
+    lo, hi = float(x.min()), float(x.max())
+    assert fit.slope_variation(lo, hi) == pytest.approx(grid_slope_variation(fit, lo, hi), rel=1e-4)
+
+
+def test_linear_and_cubic_spline_slope_variations() -> None:
+    x = torch.linspace(-1, 1, 7, dtype=F64)
+    y = torch.tensor([0.0, 0.6, 0.2, -0.4, 0.1, 0.7, 0.3], dtype=F64)
+    # chord slopes 1.8, -1.2, -1.8, 1.5, 1.8, -1.2: changes 3 + 0.6 + 3.3 + 0.3 + 3 = 10.2
+    assert linear_spline_slope_variation(x, y) == pytest.approx(10.2, rel=1e-12)
+    from scipy.interpolate import CubicSpline
+
+    u = torch.linspace(-1, 1, 400_001, dtype=F64).numpy()
+    curvature = CubicSpline(x.numpy(), y.numpy(), bc_type="natural")(u, 2)
+    numeric = float((abs(curvature[1:]) + abs(curvature[:-1])).sum() / 2 * (u[1] - u[0]))
+    assert cubic_spline_slope_variation(x, y) == pytest.approx(numeric, rel=1e-6)
+    assert cubic_spline_slope_variation(x, y) > linear_spline_slope_variation(x, y)  # the linear spline is least
+
+
+def test_fit_weight_decay_interpolates_with_the_least_slope_variation() -> None:
+    x = torch.linspace(-1, 1, 6, dtype=F64)
+    y = torch.tensor([0.0, 0.5, 0.1, 0.4, -0.2, 0.3], dtype=F64)
+    net = fit_weight_decay(x, y, 32, 1e-4, steps=3000, seed=0)
+    with torch.no_grad():
+        assert float((net(x) - y).abs().max()) < 0.05
+    assert net.slope_variation(-1.0, 1.0) == pytest.approx(linear_spline_slope_variation(x, y), rel=0.1)
+    with pytest.raises(ValueError, match="weight_decay"):
+        fit_weight_decay(x, y, 8, 0.0)
+    with pytest.raises(ValueError, match="steps"):
+        fit_weight_decay(x, y, 8, 1e-3, steps=0)
+    with pytest.raises(ValueError, match="width"):
+        SkipReLUNet(0)
 

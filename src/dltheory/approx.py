@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import copy
 import math
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from numbers import Real
 
@@ -761,10 +761,24 @@ def fit_relu_net(
             raise ValueError(f"start must be a ReLU nn.Sequential with {inputs.shape[1]} inputs and hidden widths {list(widths)}")
         net = copy.deepcopy(start).to(x.device, DTYPE)
     targets = y.to(DTYPE)[:, None]
-    optimizer = torch.optim.Adam(net.parameters(), lr=lr)
+    adam_steps(net.parameters(), lambda: ((net(inputs) - targets) ** 2).mean(), steps, lr)
+    return net
+
+
+def adam_steps(parameters: Iterable[torch.Tensor], loss: Callable[[], torch.Tensor], steps: int, lr: float) -> None:
+    """Take `steps` full-batch Adam steps of learning rate `lr` on the scalar `loss()`, in place.
+
+    Chapter 3: the one optimisation loop of the chapter, shared by `fit_relu_net` and
+    `dltheory.splines.fit_weight_decay`. The parameters are changed in place; nothing is returned.
+
+    Raises:
+        ValueError: if steps is not an integer >= 1 or lr is not positive.
+    """
+    steps = check_integer("steps", steps, 1)
+    lr = check_positive("lr", lr)
+    optimizer = torch.optim.Adam(list(parameters), lr=lr)
     for _ in range(steps):
         optimizer.zero_grad()
-        loss = ((net(inputs) - targets) ** 2).mean()
-        loss.backward()
+        value = loss()
+        value.backward()
         optimizer.step()
-    return net

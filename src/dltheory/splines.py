@@ -19,11 +19,13 @@ from dataclasses import dataclass
 
 import numpy as np
 import torch
-from scipy.interpolate import make_smoothing_spline
+from scipy.interpolate import CubicSpline, make_smoothing_spline
 from scipy.integrate import quad
 from scipy.optimize import minimize_scalar
+from torch import nn
 
-from dltheory.checks import DTYPE, check_integer, check_positive
+from dltheory.approx import adam_steps
+from dltheory.checks import DTYPE, check_integer, check_interval, check_positive
 _CHUNK = 2**14  # units per block when forming features, to bound memory at 8 * N * _CHUNK bytes
 
 
@@ -62,6 +64,16 @@ class RandomFeatureFit:
     def width(self) -> int:
         """The number n of random units."""
         return self.kinks.numel()
+
+    def slope_variation(self, lo: float, hi: float) -> float:
+        """``∫_lo^hi abs(f'')``: the sum of ``abs(w_k)`` over the kinks inside (lo, hi), since f'' = sum_k w_k δ(x - xi_k).
+
+        Chapter 3, Sec. "Trained against random first layers", eq. `eq-tv-norm` (kinks are distinct with
+        probability one, so no two jumps cancel).
+        """
+        lo, hi = check_interval(lo, hi)
+        inside = (self.kinks > lo) & (self.kinks < hi)
+        return float(self.weights[inside].abs().sum())
 
     def __call__(self, x: torch.Tensor) -> torch.Tensor:
         """f(x) for x of shape (M,), returned with shape (M,) on the device of x.
@@ -372,3 +384,101 @@ def matching_spline_lambda(x: torch.Tensor, y: torch.Tensor, f: Callable[[torch.
     result = minimize_scalar(distance, bounds=(centre - half, centre + half), method="bounded",
                              options={"xatol": 1e-6})
     return math.exp(float(result.x))
+
+
+# ---------------------------------------------------------------- Sec. "Trained against random first layers"
+
+
+class SkipReLUNet(nn.Module):
+    """f(x) = c_0 + c_1 x + sum_k a_k ReLU(w_k x + b_k): one hidden layer with a free affine part, float64.
+
+    Chapter 3, Sec. "Trained against random first layers", eq. `eq-tv-norm`: the network whose weight norm
+    ``1/2 sum_k (a_k^2 + w_k^2)`` (biases and the affine part unpenalised) is at least ``∫ abs(f'')``, with equality
+    when every unit is balanced (``abs(a_k) = abs(w_k)``) and the kinks are distinct. Initialised with w_k, b_k ~ N(0, 1),
+    a_k ~ N(0, 1/width^2) and c = 0, from a generator seeded by `seed`.
+
+    Raises:
+        ValueError: if width is not a positive integer or seed is negative.
+    """
+
+    def __init__(self, width: int, seed: int = 0) -> None:
+        super().__init__()
+        width = check_integer("width", width, 1)
+        generator = torch.Generator().manual_seed(check_integer("seed", seed, 0))
+        self.w = nn.Parameter(torch.randn(width, generator=generator, dtype=DTYPE))
+        self.b = nn.Parameter(torch.randn(width, generator=generator, dtype=DTYPE))
+        self.a = nn.Parameter(torch.randn(width, generator=generator, dtype=DTYPE) / width)
+        self.c = nn.Parameter(torch.zeros(2, dtype=DTYPE))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """f(x) for x of shape (N,), returned with shape (N,)."""
+        return torch.relu(x[:, None] * self.w + self.b) @ self.a + self.c[0] + self.c[1] * x
+
+    def weight_norm(self) -> float:
+        """``1/2 sum_k (a_k^2 + w_k^2)``, the penalised part of the squared weights."""
+        return 0.5 * float((self.a.detach() ** 2).sum() + (self.w.detach() ** 2).sum())
+
+    def slope_variation(self, lo: float, hi: float) -> float:
+        """``∫_lo^hi abs(f'')`` = sum of ``abs(a_k w_k)`` over the kinks -b_k / w_k inside (lo, hi) (distinct kinks)."""
+        lo, hi = check_interval(lo, hi)
+        a, w, b = self.a.detach(), self.w.detach(), self.b.detach()
+        kinks = -b / w
+        inside = (kinks > lo) & (kinks < hi)
+        return float((a * w).abs()[inside].sum())
+
+
+def fit_weight_decay(x: torch.Tensor, y: torch.Tensor, width: int, weight_decay: float, steps: int = 6000,
+                     lr: float = 1e-2, seed: int = 0) -> SkipReLUNet:
+    """A `SkipReLUNet` trained in both layers by full-batch Adam on the squared error plus weight decay.
+
+    Chapter 3, Sec. "Trained against random first layers": minimises
+    ``sum_i (f(x_i) - y_i)^2 + weight_decay / 2 * sum_k (a_k^2 + w_k^2)`` (`adam_steps`). As the decay goes to 0
+    the minimisers tend to the interpolants of least ``∫ abs(f'')`` (Savarese et al. 2019), which on
+    [x_min, x_max] include the linear spline through the data.
+
+    Raises:
+        ValueError: if x, y are invalid, or width, weight_decay, steps, lr or seed is.
+    """
+    _check_data(x, y)
+    weight_decay = check_positive("weight_decay", weight_decay)
+    net = SkipReLUNet(width, seed).to(x.device)
+    x, y = x.to(DTYPE), y.to(DTYPE)
+    adam_steps(net.parameters(),
+               lambda: ((net(x) - y) ** 2).sum() + weight_decay / 2 * ((net.a**2).sum() + (net.w**2).sum()), steps, lr)
+    return net
+
+
+def linear_spline_slope_variation(x: torch.Tensor, y: torch.Tensor) -> float:
+    """sum_j ``abs(s_j - s_{j-1})``, s_j the chord slopes: the least ``∫ abs(f'')`` on [x_min, x_max] of any interpolant.
+
+    Chapter 3, Sec. "Trained against random first layers", eq. `eq-tv-least`: by the mean value theorem an
+    interpolant takes the slope s_j somewhere in (x_j, x_{j+1}), in increasing order, so its f' varies by at
+    least this much; the linear spline, whose f' jumps by s_j - s_{j-1} at x_j, attains it.
+
+    Raises:
+        ValueError: if x, y are not matching 1-D finite tensors with distinct x.
+    """
+    xs, ys = _sorted_data(x, y)
+    slopes = np.diff(ys) / np.diff(xs)
+    return float(np.abs(np.diff(slopes)).sum())
+
+
+def cubic_spline_slope_variation(x: torch.Tensor, y: torch.Tensor) -> float:
+    """``∫ abs(s'')`` on [x_min, x_max] of the natural cubic spline s through the data (scipy's CubicSpline).
+
+    Chapter 3, Sec. "Trained against random first layers": what random features with a vanishing ridge
+    produce (the smoothing spline of eq. `eq-spline-limit` as Λ → 0), in the norm that trained networks minimise.
+    s'' is linear on each interval, so the integral is exact: ``h (abs(m_0) + abs(m_1)) / 2`` without a sign change,
+    ``h (m_0^2 + m_1^2) / (2 (abs(m_0) + abs(m_1)))`` with one.
+
+    Raises:
+        ValueError: if x, y are invalid or x has fewer than 5 distinct values.
+    """
+    xs, ys = _sorted_data(x, y)
+    curvature = CubicSpline(xs, ys, bc_type="natural")(xs, 2)
+    h, m0, m1 = np.diff(xs), np.abs(curvature[:-1]), np.abs(curvature[1:])
+    same = curvature[:-1] * curvature[1:] >= 0
+    total = m0 + m1
+    crossing = np.divide(m0**2 + m1**2, total, out=np.zeros_like(total), where=total > 0)
+    return float(np.sum(h * np.where(same, total, crossing) / 2))
+

@@ -11,6 +11,7 @@ RATES = "book/ch03/rates_dimension.ipynb"
 SPLINES = "book/ch03/random_features_splines.ipynb"
 EARLY = "book/ch03/early_stopping.ipynb"
 REGIONS = "book/ch03/linear_regions.ipynb"
+NORMS = "book/ch03/trained_vs_random.ipynb"
 
 # The stationary Rice formula sqrt(s1/s0)/π: the value and the slope of a unit's pre-activation taken as uncorrelated.
 _STATIONARY_RICE = (
@@ -130,5 +131,21 @@ WRONG_THEORIES: list[WrongTheory] = [
         notebook=REGIONS, name="stationary-rice-formula", kind="dropped-term",
         description="the stationary Rice density sqrt(s1/s0)/π: the correlation of a unit's value and slope dropped",
         patch=_STATIONARY_RICE, caught_by="ch03.regions.kac-rice-depth2"),
+    WrongTheory(
+        notebook=NORMS, name="signed-slope-jumps", kind="sign",
+        description="the jumps a_k w_k summed with their signs, so the least slope variation telescopes to |s_last - s_first|",
+        patch="import dltheory.splines as _splines\nimport torch as _torch\n"
+              "_splines.linear_spline_slope_variation = lambda x, y: abs(float("
+              "((y[-1] - y[-2]) / (x[-1] - x[-2]) - (y[1] - y[0]) / (x[1] - x[0])).to(_torch.float64)))",
+        caught_by="ch03.norms.trained-tv"),
+    WrongTheory(
+        notebook=NORMS, name="cubic-spline-squared-curvature", kind="exponent",
+        description="the cubic spline's own norm, the integral of s''^2, taken for the integral of |s''|",
+        patch="import numpy as _np\nimport dltheory.splines as _splines\nfrom scipy.interpolate import CubicSpline as _Cubic\n"
+              "def _squared(x, y):\n"
+              "    u = _np.linspace(float(x.min()), float(x.max()), 20001)\n"
+              "    return float(_np.trapezoid(_Cubic(x.numpy(), y.numpy(), bc_type='natural')(u, 2) ** 2, u))\n"
+              "_splines.cubic_spline_slope_variation = _squared",
+        caught_by="ch03.norms.random-tv"),
 ]
 
