@@ -10,10 +10,12 @@ import pytest
 from dltheory.games import Game, Hexapawn, RandomTree, TicTacToe
 from dltheory.mcts import (
     Bandit,
+    grill_multiplier,
     puct,
     puct_crossover,
     puct_equilibrium_visits,
     puct_exploration,
+    regularized_policy,
     rollout,
     uct,
     ucb1,
@@ -209,3 +211,21 @@ def test_puct_crossover_matches_the_search_and_the_balance() -> None:
         puct_crossover(0.1, 1.0)
     with pytest.raises(ValueError, match="prior_worse"):
         puct_equilibrium_visits(10, 0.1, prior_worse=0.0)
+
+
+def test_regularized_policy_solves_its_problem() -> None:
+    q, prior = np.array([0.3, 0.1, -0.2]), np.array([0.2, 0.5, 0.3])
+    for lam in (0.01, 0.3, 5.0):
+        y = regularized_policy(q, prior, lam)
+        assert y.sum() == pytest.approx(1.0) and (y > 0).all()
+        # stationarity of q . y - lam KL(prior || y) on the simplex: q + lam prior / y is the same for every move
+        assert np.ptp(q + lam * prior / y) < 1e-6
+    assert regularized_policy(q, prior, 1e6) == pytest.approx(prior, abs=1e-5)  # a heavy KL weight keeps the prior
+    assert regularized_policy(q, prior, 1e-4).argmax() == 0  # a light one is greedy
+    assert grill_multiplier(100, 2) == pytest.approx(puct_exploration(100) * 10 / 102)
+    with pytest.raises(ValueError, match="prior"):
+        regularized_policy(q, [0.5, 0.5, 0.0], 1.0)
+    with pytest.raises(ValueError, match="multiplier"):
+        regularized_policy(q, prior, 0.0)
+    with pytest.raises(ValueError, match="num_actions"):
+        grill_multiplier(10, 0)

@@ -438,3 +438,45 @@ def puct_crossover(gap: float, prior_better: float, *, c_init: float = 1.25, c_b
         else:
             hi = mid
     return (lo + hi) / 2
+
+
+def grill_multiplier(visits: float, num_actions: int, *, c_init: float = 1.25, c_base: float = 19652.0) -> float:
+    """lambda_N = c(N) sqrt(N) / (num_actions + N), the weight of the KL term in eq. (eq-regularized-policy).
+
+    Chapter 4, Sec. 'Monte-Carlo tree search' (Grill et al. 2020), with AlphaZero's schedule c(N)
+    (`puct_exploration`); N is the node's visit count.
+
+    Raises:
+        ValueError: if `visits` < 0 or `num_actions` < 1.
+    """
+    n = check_number("visits", visits, minimum=0.0)
+    k = check_integer("num_actions", num_actions, 1)
+    return puct_exploration(n, c_init, c_base) * math.sqrt(n) / (k + n)
+
+
+def regularized_policy(q: Sequence[float], prior: Sequence[float], multiplier: float) -> np.ndarray:
+    """The policy of eq. (eq-regularized-policy): argmax_y q . y - multiplier KL(prior || y) over distributions y.
+
+    Chapter 4, Sec. 'Monte-Carlo tree search' (Grill et al. 2020). The solution is
+    ``y(a) = multiplier * prior(a) / (alpha - q(a))`` with the scalar alpha > max_a q(a) that makes y sum to 1,
+    found by bisection (the sum decreases in alpha).
+
+    Raises:
+        ValueError: if the lengths differ, `prior` is not a distribution with positive entries, or
+            `multiplier` <= 0.
+    """
+    qs, ps = np.asarray(q, dtype=float), np.asarray(prior, dtype=float)
+    if qs.shape != ps.shape or qs.ndim != 1 or len(qs) < 1:
+        raise ValueError(f"q and prior must be vectors of the same length, got {qs.shape} and {ps.shape}")
+    if not (ps > 0).all() or abs(ps.sum() - 1) > 1e-9:
+        raise ValueError(f"prior must be a distribution with positive entries, got {prior!r}")
+    lam = check_positive("multiplier", multiplier)
+    lo, hi = float(np.max(qs + lam * ps)), float(np.max(qs)) + lam  # the sum is >= 1 at lo and <= 1 at hi
+    for _ in range(200):
+        mid = (lo + hi) / 2
+        if (lam * ps / (mid - qs)).sum() > 1:
+            lo = mid
+        else:
+            hi = mid
+    y = lam * ps / ((lo + hi) / 2 - qs)
+    return y / y.sum()
