@@ -453,6 +453,11 @@ def hat_net(left, peak, right):
     s1, s2 = 1 / (peak - left), -1 / (right - peak)
     return set_weights([([[1.0], [1.0], [1.0]], [-left, -peak, -right]), ([[s1, s2 - s1, 0.0]], [0.0])])
 ''',
+            "slope_not_jump": '''
+def hat_net(left, peak, right):
+    s1, s2 = 1 / (peak - left), -1 / (right - peak)
+    return set_weights([([[1.0], [1.0], [1.0]], [-left, -peak, -right]), ([[s1, s2, -s2]], [0.0])])
+''',
         },
         "q2": {
             "off_by_one": '''
@@ -562,6 +567,26 @@ def count_pieces(net, a, b):
     kinks = -bias[on] / w[on]
     inside = kinks[(kinks > a) & (kinks < b)]
     return 1 + len(set(inside.tolist()))
+''',
+            "ends_counted": '''
+def count_pieces(net, a, b):
+    w = net[0].weight.detach().double().squeeze(-1)
+    bias = net[0].bias.detach().double()
+    out = net[2].weight.detach().double().squeeze(0)
+    on = w != 0
+    kinks, jumps = -bias[on] / w[on], out[on] * w[on].abs()
+    scale = float((out * w).abs().max()) if w.numel() else 0.0
+    inside = (kinks >= a) & (kinks <= b)
+    kinks, jumps = kinks[inside], jumps[inside]
+    order = torch.argsort(kinks)
+    totals, previous = [], None
+    for t, jump in zip(kinks[order].tolist(), jumps[order].tolist()):
+        if previous is not None and t - previous < 1e-12:
+            totals[-1] += jump
+        else:
+            totals.append(jump)
+        previous = t
+    return 1 + sum(1 for total in totals if abs(total) > 1e-9 * scale)
 ''',
         },
     },
