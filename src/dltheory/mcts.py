@@ -455,7 +455,7 @@ def grill_multiplier(visits: float, num_actions: int, *, c_init: float = 1.25, c
 
 
 def regularized_policy(q: Sequence[float], prior: Sequence[float], multiplier: float) -> np.ndarray:
-    """The policy of eq. (eq-regularized-policy): argmax_y q . y - multiplier KL(prior || y) over distributions y.
+    """The policy of eq. (eq-regularized-policy): ``argmax_y q . y - multiplier KL(prior || y)`` over distributions y.
 
     Chapter 4, Sec. 'Monte-Carlo tree search' (Grill et al. 2020). The solution is
     ``y(a) = multiplier * prior(a) / (alpha - q(a))`` with the scalar alpha > max_a q(a) that makes y sum to 1,

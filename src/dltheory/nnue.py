@@ -230,8 +230,8 @@ def train_nnue(
 class NNUE:
     """A trained `HalfKPNet` as the engine's evaluation, with its accumulator updated on make and unmake.
 
-    Chapter 4, Sec. 'Networks for chess'. ``reset(board)`` computes both halves from scratch; ``push(board,
-    move)`` (before `move` is made on `board`) updates them by the weight columns of the features the move
+    Chapter 4, Sec. 'Networks for chess'. ``reset(board)`` computes both halves from scratch;
+    ``push(board, move)`` (before `move` is made on `board`) updates them by the weight columns of the features the move
     removes and adds, recomputing a half only when its own king moves; ``pop()`` restores the previous
     accumulators. Calling the object on a board returns its score in centipawns for the side to move, from
     the current accumulators. `columns` counts the weight columns added or subtracted so far.
