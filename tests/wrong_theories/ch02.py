@@ -110,4 +110,10 @@ WRONG_THEORIES: list[WrongTheory] = [
               "    return float((mu_2 / mu_1**2 - 1).sum()) + (0.0 if orthogonal else float(depth))\n"
               "m.jacobian_spread = _wrong",
         caught_by="ch02.isometry.tanh-orthogonal"),
+    WrongTheory(
+        notebook="book/ch02/trainability.ipynb", name="ntk-10pct-high", kind="constant",
+        description="the tangent-kernel recursion 10% high at every depth",
+        patch="import dltheory.rgflow as m\n_ntk_recursion = m.ntk_recursion\n"
+              "m.ntk_recursion = lambda *args, **kw: 1.1 * _ntk_recursion(*args, **kw)",
+        caught_by="ch02.trainability.ntk-depth-4"),
 ]
