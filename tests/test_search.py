@@ -8,7 +8,16 @@ import math
 import pytest
 
 from dltheory.games import Chess, Hexapawn, IndependentTree, RandomTree, TicTacToe
-from dltheory.search import alphabeta, minimal_tree_leaves, minimax, pearl_branching_factor, perft, solve, tree_profile
+from dltheory.search import (
+    alphabeta,
+    minimal_tree_leaves,
+    minimax,
+    pearl_branching_factor,
+    perft,
+    solve,
+    strategy_leaves,
+    tree_profile,
+)
 
 
 @pytest.mark.parametrize(("branching", "depth"), [(2, 6), (3, 5), (4, 4), (5, 3), (7, 2), (1, 4)])
@@ -145,3 +154,20 @@ def test_alphabeta_on_independent_trees_and_bulk_perft() -> None:
     game = TicTacToe()
     assert [perft(game, k) for k in range(6)] == [1, 9, 72, 504, 3024, 15120]
     assert perft(TicTacToe("XXXOO...."), 1) == 0
+
+
+def test_null_window_searches_evaluate_one_strategy() -> None:
+    # Best first, a null window just below the value fails high on the side to move's strategy,
+    # one just above fails low on the opponent's (Knuth & Moore 1975).
+    for b, d in [(2, 5), (3, 4), (4, 7)]:
+        game = RandomTree(b, d, seed=b + d, ordering="best_first")
+        value = alphabeta(game).value
+        high = alphabeta(game, d, value - 1e-9, value)
+        low = alphabeta(game, d, value, value + 1e-9)
+        assert high.value >= value and high.leaves == strategy_leaves(b, d, "to_move")
+        assert low.value <= value and low.leaves == strategy_leaves(b, d, "opponent")
+        assert strategy_leaves(b, d, "to_move") + strategy_leaves(b, d, "opponent") - 1 == minimal_tree_leaves(b, d)
+    with pytest.raises(ValueError, match="alpha < beta"):
+        alphabeta(TicTacToe(), 1, 0.5, 0.5)
+    with pytest.raises(ValueError, match="side"):
+        strategy_leaves(2, 3, "white")

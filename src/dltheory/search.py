@@ -82,20 +82,26 @@ def minimax(game: Game, depth: int | None = None) -> SearchResult:
     return SearchResult(value + 0.0, move, nodes, leaves)  # + 0.0 turns -0.0 into 0.0
 
 
-def alphabeta(game: Game, depth: int | None = None) -> SearchResult:
+def alphabeta(
+    game: Game, depth: int | None = None, alpha: float = -math.inf, beta: float = math.inf
+) -> SearchResult:
     """The negamax value and best move of `game` by alpha-beta pruning (eq. (eq-alpha-beta)).
 
     Chapter 4, Sec. 'Alpha-beta'. Fail-soft negamax alpha-beta with the window (alpha, beta):
     a move whose value reaches beta refutes the position, and the remaining moves are skipped
-    (Knuth & Moore 1975). The value and move equal those of `minimax` at the same depth; only
-    `nodes` and `leaves` shrink, by how much depending on the move order.
+    (Knuth & Moore 1975). With the full window the value and move equal those of `minimax` at
+    the same depth; only `nodes` and `leaves` shrink, by how much depending on the move order.
+    With a narrower window the value is exact only inside it, and a bound outside it
+    (thm-alphabeta-correct): a null window (t - e, t) answers whether the value is below t, the
+    test that principal variation search makes (Sec. 'Search techniques every engine uses').
 
     Args:
         game: any position following the `Game` protocol.
         depth: plies to look ahead; None searches to the end of the game (finite games only).
+        alpha, beta: the window, alpha < beta.
 
     Raises:
-        ValueError: if `depth` is negative or not an integer.
+        ValueError: if `depth` is negative or not an integer, or alpha >= beta.
 
     Example:
         >>> from dltheory.games import TicTacToe
@@ -103,6 +109,8 @@ def alphabeta(game: Game, depth: int | None = None) -> SearchResult:
         0.0
     """
     limit = _check_depth(depth)
+    if not alpha < beta:
+        raise ValueError(f"the window must have alpha < beta, got alpha={alpha!r}, beta={beta!r}")
     nodes = leaves = 0
 
     def negamax(state: Game, remaining: float, alpha: float, beta: float) -> tuple[float, Hashable | None]:
@@ -124,7 +132,7 @@ def alphabeta(game: Game, depth: int | None = None) -> SearchResult:
                     break  # a refutation: the opponent will not allow this position
         return best, best_move
 
-    value, move = negamax(game, limit, -math.inf, math.inf)
+    value, move = negamax(game, limit, alpha, beta)
     return SearchResult(value + 0.0, move, nodes, leaves)  # + 0.0 turns -0.0 into 0.0
 
 
@@ -205,6 +213,34 @@ def tree_profile(game: Game) -> TreeProfile:
 
     nodes, games = walk(game)
     return TreeProfile(tuple(nodes), tuple(games))
+
+
+def strategy_leaves(branching: int, depth: int, side: str) -> int:
+    """The leaves of one side's strategy on a uniform tree: b^floor(d/2) for the side to move, b^ceil(d/2) for the opponent.
+
+    Chapter 4, Sec. 'Alpha-beta', proof of thm-minimal-tree, and Sec. 'Search techniques every
+    engine uses'. A strategy of the side to move (one move at each of its nodes, every reply of
+    the opponent) branches at the opponent's floor(d/2) plies and proves a lower bound on the
+    value; a strategy of the opponent (one refutation at each of its nodes, every move of the
+    side to move) branches at the ceil(d/2) plies of the side to move and proves an upper bound.
+    A null-window search that fails high evaluates the first, one that fails low the second,
+    when the best move comes first.
+
+    Args:
+        branching: b, an integer >= 1.
+        depth: d, an integer >= 0.
+        side: "to_move" or "opponent".
+
+    Raises:
+        ValueError: if `branching` < 1, `depth` < 0 or `side` is neither.
+    """
+    check_integer("branching", branching, 1)
+    check_integer("depth", depth, 0)
+    if side == "to_move":
+        return branching ** (depth // 2)
+    if side == "opponent":
+        return branching ** math.ceil(depth / 2)
+    raise ValueError(f"side must be 'to_move' or 'opponent', got {side!r}")
 
 
 def minimal_tree_leaves(branching: int, depth: int) -> int:

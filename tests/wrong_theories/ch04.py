@@ -9,6 +9,7 @@ ALPHA_BETA = "book/ch04/alpha_beta.ipynb"
 ENGINE_PLAY = "book/ch04/engine_play.ipynb"
 MCTS = "book/ch04/mcts.ipynb"
 ALPHAZERO = "book/ch04/alphazero_hexapawn.ipynb"
+TECHNIQUES = "book/ch04/search_techniques.ipynb"
 NNUE = "book/ch04/nnue.ipynb"
 MCTS_THEORY = "book/ch04/mcts_theory.ipynb"
 
@@ -122,4 +123,29 @@ WRONG_THEORIES: list[WrongTheory] = [
               "    return s\n"
               "m.puct_crossover = puct_crossover",
         caught_by="ch04.mcts.prior-cost-schedule"),
+    WrongTheory(
+        notebook=TECHNIQUES, name="strategy-leaves-swapped", kind="other",
+        description="the two sides' strategies swapped: the side to move's b^ceil(d/2) leaves, the opponent's b^floor(d/2)",
+        patch="import dltheory.search as m\n_leaves = m.strategy_leaves\n"
+              "m.strategy_leaves = lambda b, d, side: _leaves(b, d, 'opponent' if side == 'to_move' else 'to_move')",
+        caught_by="ch04.techniques.null-window-fails-high"),
+    WrongTheory(
+        notebook=TECHNIQUES, name="see-without-x-rays", kind="dropped-term",
+        description="the static exchange counted with the attackers of the first position only: pieces behind the capturers never join",
+        patch="import chess\nimport dltheory.engine as m\n"
+              "def static_exchange(board, move):\n"
+              "    values = {**m.PIECE_VALUES, chess.KING: 20_000}\n"
+              "    to, mover = move.to_square, board.turn\n"
+              "    lists = {c: sorted(values[board.piece_type_at(sq)] for sq in board.attackers(c, to)) for c in chess.COLORS}\n"
+              "    on_square = values[board.piece_type_at(move.from_square)]\n"
+              "    lists[mover].remove(on_square)\n"
+              "    gains, side = [values[board.piece_type_at(to) or chess.PAWN]], not mover\n"
+              "    while lists[side]:\n"
+              "        gains.append(on_square - gains[-1])\n"
+              "        on_square, side = lists[side].pop(0), not side\n"
+              "    for k in range(len(gains) - 1, 0, -1):\n"
+              "        gains[k - 1] = -max(-gains[k - 1], gains[k])\n"
+              "    return gains[0]\n"
+              "m.static_exchange = static_exchange",
+        caught_by="ch04.techniques.see-xray"),
 ]
