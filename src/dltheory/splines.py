@@ -248,7 +248,7 @@ def random_feature_gradient_descent(x: torch.Tensor, y: torch.Tensor, width: int
 
 @functools.cache
 def early_stopping_constant() -> float:
-    """c* ≈ 0.61: gradient descent stopped at t matches ridge with λ = c* / (η t) when the signal is spread evenly over log μ.
+    """``c* ≈ 0.61``: gradient descent stopped at t matches ridge with ``λ = c* / (η t)`` when the signal is spread evenly over log μ.
 
     Chapter 3, Sec. "Early stopping is smoothing", eq. `eq-early-constant`. On an eigenvector of the Gram matrix
     with eigenvalue μ, the part of the target left unfitted is ``e^{-s}`` after gradient flow to time ηt
