@@ -1,0 +1,139 @@
+"""Deep ReLU networks trained for binary classification, the setting of Zou et al. (2020), Chapter 1.
+
+The network is f(x) = v^T relu(W_L relu(... relu(W_1 x))) with L hidden layers of width m, He initialization
+``W_l ~ N(0, 2/m)`` and an output layer v of fixed signs +-1, as in Zou, Cao, Zhou and Gu (2020), who train the
+hidden layers only. `train_deep` runs gradient descent or SGD on the logistic loss
+``(1/n) sum_i log(1 + exp(-y_i f(x_i)))`` and records what the theorem is about: the training error, and how
+far each layer's weights move relative to their start, ``||W_l(k) - W_l(0)||_2 / ||W_l(0)||_2``, which shrinks
+like m^(-1/2) (the iterates stay in a small perturbation region around the initialization).
+
+Section of Chapter 1 served here: "Deep networks" (eq-deep-relu, thm-zou).
+"""
+
+from __future__ import annotations
+
+import copy
+import math
+from dataclasses import dataclass
+
+import torch
+from torch import nn
+
+from dltheory.checks import DTYPE, check_integer, check_positive
+
+
+def deep_relu(d: int, m: int, depth: int, *, generator: torch.Generator | None = None,
+              dtype: torch.dtype = DTYPE) -> nn.Sequential:
+    """The deep ReLU network of Zou et al. (2020) at initialization, as an `nn.Sequential`.
+
+    Chapter 1, Sec. "Deep networks", eq. (eq-deep-relu): `depth` hidden layers ``Linear(., m, bias=False)``
+    followed by ReLU, with weights ``N(0, 2/m)`` (He initialization), then an output ``Linear(m, 1)`` whose
+    weights are signs +-1, drawn once and frozen. Its output is of order one for unit-norm inputs, and its
+    tangent kernel over the hidden layers is of order m, so the step size of gradient descent is of order 1/m.
+    A plain chain of Linear and ReLU, so `dltheory.ntk.empirical_ntk` takes its fast path.
+
+    Args:
+        d: the input dimension, a positive integer.
+        m: the width of every hidden layer, a positive integer.
+        depth: L, the number of hidden layers, a positive integer.
+        generator: the random stream of the weights; torch's global one when None.
+        dtype: of the parameters.
+
+    Raises:
+        ValueError: if d, m or depth is not a positive integer.
+    """
+    d, m = check_integer("d", d, minimum=1), check_integer("m", m, minimum=1)
+    depth = check_integer("depth", depth, minimum=1)
+    layers: list[nn.Module] = []
+    fan_in = d
+    for _ in range(depth):
+        linear = nn.Linear(fan_in, m, bias=False, dtype=dtype)
+        with torch.no_grad():
+            linear.weight.copy_(math.sqrt(2 / m) * torch.randn(m, fan_in, generator=generator, dtype=dtype))
+        layers += [linear, nn.ReLU()]
+        fan_in = m
+    output = nn.Linear(m, 1, bias=False, dtype=dtype)
+    with torch.no_grad():
+        output.weight.copy_(2.0 * torch.randint(0, 2, (1, m), generator=generator).to(dtype) - 1.0)
+    output.weight.requires_grad_(False)
+    return nn.Sequential(*layers, output)
+
+
+@dataclass(frozen=True)
+class DeepTraining:
+    """What `train_deep` records; step k = 0 is the initialization.
+
+    Attributes:
+        loss: the logistic loss on the whole training set, shape (steps + 1,).
+        errors: the number of misclassified training examples (y_i f(x_i) <= 0), shape (steps + 1,), int64.
+        movement: ``||W_l(k) - W_l(0)||_2 / ||W_l(0)||_2`` at the last step, one entry per hidden layer, shape (L,).
+        model: the trained network, a copy; the network passed to `train_deep` is left unchanged.
+    """
+
+    loss: torch.Tensor
+    errors: torch.Tensor
+    movement: torch.Tensor
+    model: nn.Sequential
+
+
+def train_deep(model: nn.Sequential, X: torch.Tensor, y: torch.Tensor, eta: float, steps: int, *,
+               batch_size: int | None = None, generator: torch.Generator | None = None) -> DeepTraining:
+    """Train the hidden layers of a copy of `model` on the logistic loss by gradient descent or SGD.
+
+    Chapter 1, Sec. "Deep networks" (Zou et al. 2020): ``W_l <- W_l - eta grad_l L_B`` for every trained layer,
+    with ``L_B = (1/b) sum_{i in B} log(1 + exp(-y_i f(x_i)))`` on the whole training set (gradient descent) or
+    on `batch_size` examples drawn without replacement at each step (SGD). The spectral norms are those of the
+    weight matrices, so `movement` measures how far the iterates leave the initialization in the norm of the
+    perturbation region of the proof.
+
+    Args:
+        model: a network from `deep_relu` (any `nn.Sequential` whose trainable parameters are weight matrices).
+        X: inputs, shape (n, d), of the model's dtype.
+        y: labels in {-1, +1}, shape (n,).
+        eta: the step size, positive.
+        steps: the number of updates, a non-negative integer.
+        batch_size: None for gradient descent, else an integer in 1..n.
+        generator: the random stream of the mini-batches; torch's global one when None.
+
+    Raises:
+        TypeError: if model is not an `nn.Sequential` or X, y are not floating-point tensors.
+        ValueError: if shapes, labels, eta, steps or batch_size are out of range.
+    """
+    if not isinstance(model, nn.Sequential):
+        raise TypeError(f"model must be an nn.Sequential, got {type(model).__name__}")
+    for name, value in (("X", X), ("y", y)):
+        if not isinstance(value, torch.Tensor) or not value.is_floating_point():
+            raise TypeError(f"{name} must be a floating-point tensor, got {type(value).__name__}")
+    if X.ndim != 2 or X.shape[0] == 0:
+        raise ValueError(f"X must have shape (n, d) with n >= 1, got {tuple(X.shape)}")
+    n = X.shape[0]
+    if y.shape != (n,) or not bool(((y == 1) | (y == -1)).all()):
+        raise ValueError(f"y must have shape ({n},) with entries -1 or +1")
+    eta = check_positive("eta", eta)
+    steps = check_integer("steps", steps, minimum=0)
+    if batch_size is not None:
+        batch_size = check_integer("batch_size", batch_size, minimum=1)
+        if batch_size > n:
+            raise ValueError(f"batch_size must be None or an integer in 1..{n}, got {batch_size}")
+    trained = copy.deepcopy(model)
+    weights = [p for p in trained.parameters() if p.requires_grad]
+    start = [w.detach().clone() for w in weights]
+    loss, errors = X.new_empty(steps + 1), torch.empty(steps + 1, dtype=torch.int64)
+    X, y = X.detach(), y.detach().to(X.dtype)
+    for k in range(steps + 1):
+        with torch.no_grad():
+            margins = y * trained(X).squeeze(1)
+            loss[k] = nn.functional.softplus(-margins).mean()
+            errors[k] = int((margins <= 0).sum())
+        if k == steps:
+            break
+        rows = slice(None) if batch_size is None else torch.randperm(n, generator=generator)[:batch_size]
+        batch_loss = nn.functional.softplus(-y[rows] * trained(X[rows]).squeeze(1)).mean()
+        gradients = torch.autograd.grad(batch_loss, weights)
+        with torch.no_grad():
+            for w, g in zip(weights, gradients):
+                w -= eta * g
+    with torch.no_grad():
+        movement = torch.stack([torch.linalg.matrix_norm(w - w0, ord=2) / torch.linalg.matrix_norm(w0, ord=2)
+                                for w, w0 in zip(weights, start)])
+    return DeepTraining(loss=loss, errors=errors, movement=movement, model=trained)
