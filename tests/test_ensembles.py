@@ -206,3 +206,18 @@ def test_input_output_jacobian_and_its_spread() -> None:
         input_output_jacobian("relu", 0.0, 2.0, 1.0, 2, 4, orthogonal=1)  # type: ignore[arg-type]
     with pytest.raises(TypeError, match="orthogonal"):
         jacobian_spread("relu", 0.0, 2.0, 1.0, 2, orthogonal=1)  # type: ignore[arg-type]
+
+
+def test_linear_ntk_relative_variance_and_its_estimator() -> None:
+    from dltheory.ensembles import random_mlp, relative_variance, tangent_kernel
+    from dltheory.rgflow import linear_ntk_relative_variance
+
+    assert linear_ntk_relative_variance(200, 100000) == pytest.approx(4 / 3 * 202 / 100000, rel=0.02)  # (4/3) M / n
+    generator = torch.Generator().manual_seed(5)
+    x = torch.ones(1, 8)
+    values = torch.tensor([tangent_kernel(random_mlp("linear", 0.0, 1.0, 8, 16, 2, generator), x, lambda_b=0.0) for _ in range(600)])
+    estimate = relative_variance(values, generator)
+    assert float(values.mean()) == pytest.approx(4.0, rel=0.05)  # M q with q = |x|^2 / n_0 = 1
+    assert float(estimate.value) == pytest.approx(linear_ntk_relative_variance(2, 16), abs=4 * float(estimate.stderr) + 8 / 16**2)
+    with pytest.raises(ValueError, match="samples"):
+        relative_variance(torch.ones(1))

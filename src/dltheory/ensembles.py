@@ -434,3 +434,30 @@ def input_output_jacobian(
         J = W @ (sigma_prime(z)[:, None] * J)
         z = W @ sigma(z) + torch.randn(width, generator=generator, dtype=DTYPE) * C_b**0.5
     return J
+
+
+def relative_variance(samples: torch.Tensor, generator: torch.Generator | None = None, resamples: int = 200) -> Estimate:
+    """``Var(X) / E[X]^2`` of independent samples, with a bootstrap standard error.
+
+    Serves Chapter 2, Sec. "The NTK at finite width": the relative fluctuation of a network's tangent kernel across
+    initialisations, whose heavy tail makes a delta-method error unreliable; the standard error is the spread of the
+    estimate over ``resamples`` bootstrap resamples.
+
+    Args:
+        samples: a one-dimensional tensor of at least two samples.
+        generator: a CPU torch.Generator for the resampling.
+        resamples: the number of bootstrap resamples, >= 2.
+
+    Raises:
+        ValueError: if samples is not one-dimensional with at least two finite entries of nonzero mean.
+    """
+    resamples = check_integer("resamples", resamples, minimum=2)
+    if not isinstance(samples, torch.Tensor) or samples.ndim != 1 or samples.numel() < 2:
+        raise ValueError("samples must be a one-dimensional tensor of at least two samples")
+    x = samples.detach().to("cpu", DTYPE)
+    if not torch.isfinite(x).all() or float(x.mean()) == 0:
+        raise ValueError("samples must be finite with a nonzero mean")
+    index = torch.randint(0, x.numel(), (resamples, x.numel()), generator=generator)
+    boot = x[index]
+    spread = boot.var(1) / boot.mean(1) ** 2
+    return Estimate(x.var() / x.mean() ** 2, spread.std())

@@ -1032,3 +1032,34 @@ def jacobian_spread(
     if bool((mu_1 <= 0).any()):
         raise ValueError(f"activation {activation_name(activation)!r}: <sigma'^2> vanishes, the Jacobian is zero")
     return float((mu_2 / mu_1**2 - 1).sum()) + (0.0 if orthogonal else float(depth))
+
+
+# ----------------------------------------------------------------------------------------------
+# The NTK at finite width: the fluctuation of a deep linear network's tangent kernel.
+
+
+def linear_ntk_relative_variance(depth: int, width: int) -> float:
+    """``Var(Theta) / E[Theta]^2`` across initialisations for a critical deep linear network's weight tangent kernel.
+
+    Implements Chapter 2, Sec. "The NTK at finite width", eq. `eq-ntk-fluctuation` (derived there). For the network of
+    `dltheory.ensembles.random_mlp` with the identity activation, C_W = 1, C_b = 0, and learning rates lambda_W / fan-in
+    for its M = depth + 2 weight matrices (no biases), the tangent kernel of one input is
+    ``Theta = sum_k |a_(k-1)|^2 |g_k|^2 / n_(k-1)``, with forward vectors a and backward vectors g. The forward factors of
+    term k and its backward factors use disjoint weight matrices, and each layer multiplies a squared norm by an
+    independent ``chi^2_n / n``; so, up to correlations of relative size ``2 / n^2`` between a matrix's forward and
+    backward factors, ``E[T_k T_k'] = q^2 (1 + 2/n)^(M - 1 - |k - k'|)`` and
+
+        Var(Theta) / E[Theta]^2 = (1 / M^2) sum_{k, k'} (1 + 2/n)^(M - 1 - |k - k'|) - 1  ~  (4/3) M / n.
+
+    Args:
+        depth: the number of hidden layers after the first preactivations, >= 0.
+        width: the hidden width n, >= 1.
+
+    Raises:
+        ValueError: if depth < 0 or width < 1.
+    """
+    depth, width = check_integer("depth", depth, minimum=0), check_integer("width", width, minimum=1)
+    M = depth + 2
+    k = np.arange(M)
+    gaps = np.abs(k[:, None] - k[None, :])
+    return float(((1 + 2 / width) ** (M - 1 - gaps)).sum() / M**2 - 1)

@@ -116,4 +116,10 @@ WRONG_THEORIES: list[WrongTheory] = [
         patch="import dltheory.rgflow as m\n_ntk_recursion = m.ntk_recursion\n"
               "m.ntk_recursion = lambda *args, **kw: 1.1 * _ntk_recursion(*args, **kw)",
         caught_by="ch02.trainability.ntk-depth-4"),
+    WrongTheory(
+        notebook="book/ch02/ntk_finite_width.ipynb", name="ntk-fluctuation-half-per-layer", kind="constant",
+        description="each layer's chi^2_n / n factor given relative variance 1/n instead of 2/n in the tangent kernel's fluctuation",
+        patch="import dltheory.rgflow as m\n_linear_ntk_relative_variance = m.linear_ntk_relative_variance\n"
+              "m.linear_ntk_relative_variance = lambda depth, width: _linear_ntk_relative_variance(depth, 2 * width)",
+        caught_by="ch02.ntk-finite.relative-variance"),
 ]
