@@ -8,7 +8,7 @@ import pytest
 import torch
 from torch.nn.functional import normalize
 
-from dltheory.deep import deep_relu, train_deep
+from dltheory.deep import classification_loss, deep_relu, train_deep
 
 F64 = torch.float64
 
@@ -75,3 +75,15 @@ def test_sgd_is_reproducible_and_rejects_bad_inputs() -> None:
     with pytest.raises(ValueError, match="depth"):
         deep_relu(5, 10, 0)
     assert math.isfinite(float(a.loss[-1]))
+
+
+def test_the_two_losses() -> None:
+    z = torch.tensor([-1.0, 0.0, 2.0], dtype=F64)
+    assert float(classification_loss(z)) == pytest.approx(float(torch.log1p(torch.exp(-z)).mean()), rel=1e-14)
+    assert float(classification_loss(z, "exponential")) == pytest.approx(float(torch.exp(-z).mean()), rel=1e-14)
+    X, y = data()
+    net = deep_relu(5, 30, 3, generator=torch.Generator().manual_seed(8))
+    run = train_deep(net, X, y, 0.01, 30, loss="exponential")
+    assert float(run.loss[-1]) < float(run.loss[0])
+    with pytest.raises(ValueError, match="loss must be one of"):
+        train_deep(net, X, y, 0.01, 1, loss="hinge")

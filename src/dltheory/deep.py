@@ -3,7 +3,7 @@
 The network is f(x) = v^T relu(W_L relu(... relu(W_1 x))) with L hidden layers of width m, He initialization
 ``W_l ~ N(0, 2/m)`` and an output layer v of fixed signs +-1, as in Zou, Cao, Zhou and Gu (2020), who train the
 hidden layers only. `train_deep` runs gradient descent or SGD on the logistic loss
-``(1/n) sum_i log(1 + exp(-y_i f(x_i)))`` and records what the theorem is about: the training error, and how
+``(1/n) sum_i log(1 + exp(-y_i f(x_i)))`` (or the exponential loss) and records what the theorem is about: the training error, and how
 far each layer's weights move relative to their start, ``||W_l(k) - W_l(0)||_2 / ||W_l(0)||_2``, which shrinks
 like m^(-1/2) (the iterates stay in a small perturbation region around the initialization).
 
@@ -15,6 +15,7 @@ from __future__ import annotations
 import copy
 import math
 from dataclasses import dataclass
+from typing import Literal
 
 import torch
 from torch import nn
@@ -64,7 +65,7 @@ class DeepTraining:
     """What `train_deep` records; step k = 0 is the initialization.
 
     Attributes:
-        loss: the logistic loss on the whole training set, shape (steps + 1,).
+        loss: the training loss on the whole training set, shape (steps + 1,).
         errors: the number of misclassified training examples (y_i f(x_i) <= 0), shape (steps + 1,), int64.
         movement: ``||W_l(k) - W_l(0)||_2 / ||W_l(0)||_2`` at the last step, one entry per hidden layer, shape (L,).
         model: the trained network, a copy; the network passed to `train_deep` is left unchanged.
@@ -76,12 +77,32 @@ class DeepTraining:
     model: nn.Sequential
 
 
+LOSSES: tuple[str, ...] = ("logistic", "exponential")
+
+
+def classification_loss(margins: torch.Tensor, loss: str = "logistic") -> torch.Tensor:
+    """The mean of ``log(1 + exp(-z))`` ("logistic") or ``exp(-z)`` ("exponential") over the margins z = y f(x).
+
+    Chapter 1, Sec. "Deep networks", thm-zou: two losses of the family of Zou et al. (2020), both non-increasing
+    and smooth, with ``-l'`` bounded below by a power of the loss where the loss is small.
+
+    Raises:
+        ValueError: if loss is not one of `LOSSES`.
+    """
+    if loss == "logistic":
+        return nn.functional.softplus(-margins).mean()
+    if loss == "exponential":
+        return torch.exp(-margins).mean()
+    raise ValueError(f"loss must be one of {LOSSES}, got {loss!r}")
+
+
 def train_deep(model: nn.Sequential, X: torch.Tensor, y: torch.Tensor, eta: float, steps: int, *,
-               batch_size: int | None = None, generator: torch.Generator | None = None) -> DeepTraining:
-    """Train the hidden layers of a copy of `model` on the logistic loss by gradient descent or SGD.
+               loss: Literal["logistic", "exponential"] = "logistic", batch_size: int | None = None,
+               generator: torch.Generator | None = None) -> DeepTraining:
+    """Train the hidden layers of a copy of `model` on a classification loss by gradient descent or SGD.
 
     Chapter 1, Sec. "Deep networks" (Zou et al. 2020): ``W_l <- W_l - eta grad_l L_B`` for every trained layer,
-    with ``L_B = (1/b) sum_{i in B} log(1 + exp(-y_i f(x_i)))`` on the whole training set (gradient descent) or
+    with ``L_B = (1/b) sum_{i in B} l(y_i f(x_i))`` (`classification_loss`) on the whole training set (gradient descent) or
     on `batch_size` examples drawn without replacement at each step (SGD). The spectral norms are those of the
     weight matrices, so `movement` measures how far the iterates leave the initialization in the norm of the
     perturbation region of the proof.
@@ -92,12 +113,13 @@ def train_deep(model: nn.Sequential, X: torch.Tensor, y: torch.Tensor, eta: floa
         y: labels in {-1, +1}, shape (n,).
         eta: the step size, positive.
         steps: the number of updates, a non-negative integer.
+        loss: "logistic" or "exponential".
         batch_size: None for gradient descent, else an integer in 1..n.
         generator: the random stream of the mini-batches; torch's global one when None.
 
     Raises:
         TypeError: if model is not an `nn.Sequential` or X, y are not floating-point tensors.
-        ValueError: if shapes, labels, eta, steps or batch_size are out of range.
+        ValueError: if shapes, labels, eta, steps, loss or batch_size are out of range.
     """
     if not isinstance(model, nn.Sequential):
         raise TypeError(f"model must be an nn.Sequential, got {type(model).__name__}")
@@ -111,6 +133,7 @@ def train_deep(model: nn.Sequential, X: torch.Tensor, y: torch.Tensor, eta: floa
         raise ValueError(f"y must have shape ({n},) with entries -1 or +1")
     eta = check_positive("eta", eta)
     steps = check_integer("steps", steps, minimum=0)
+    classification_loss(X.new_zeros(1), loss)  # names a wrong loss before training
     if batch_size is not None:
         batch_size = check_integer("batch_size", batch_size, minimum=1)
         if batch_size > n:
@@ -118,17 +141,17 @@ def train_deep(model: nn.Sequential, X: torch.Tensor, y: torch.Tensor, eta: floa
     trained = copy.deepcopy(model)
     weights = [p for p in trained.parameters() if p.requires_grad]
     start = [w.detach().clone() for w in weights]
-    loss, errors = X.new_empty(steps + 1), torch.empty(steps + 1, dtype=torch.int64)
+    values, errors = X.new_empty(steps + 1), torch.empty(steps + 1, dtype=torch.int64)
     X, y = X.detach(), y.detach().to(X.dtype)
     for k in range(steps + 1):
         with torch.no_grad():
             margins = y * trained(X).squeeze(1)
-            loss[k] = nn.functional.softplus(-margins).mean()
+            values[k] = classification_loss(margins, loss)
             errors[k] = int((margins <= 0).sum())
         if k == steps:
             break
         rows = slice(None) if batch_size is None else torch.randperm(n, generator=generator)[:batch_size]
-        batch_loss = nn.functional.softplus(-y[rows] * trained(X[rows]).squeeze(1)).mean()
+        batch_loss = classification_loss(y[rows] * trained(X[rows]).squeeze(1), loss)
         gradients = torch.autograd.grad(batch_loss, weights)
         with torch.no_grad():
             for w, g in zip(weights, gradients):
@@ -136,4 +159,4 @@ def train_deep(model: nn.Sequential, X: torch.Tensor, y: torch.Tensor, eta: floa
     with torch.no_grad():
         movement = torch.stack([torch.linalg.matrix_norm(w - w0, ord=2) / torch.linalg.matrix_norm(w0, ord=2)
                                 for w, w0 in zip(weights, start)])
-    return DeepTraining(loss=loss, errors=errors, movement=movement, model=trained)
+    return DeepTraining(loss=values, errors=errors, movement=movement, model=trained)
