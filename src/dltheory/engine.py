@@ -332,6 +332,15 @@ def static_exchange(board: chess.Board, move: chess.Move) -> int:
     return gains[0]
 
 
+def _loses_material(board: chess.Board, move: chess.Move) -> bool:
+    """Whether the capture `move` has a negative static exchange (taking a piece worth at least the taker never does)."""
+    attacker = board.piece_type_at(move.from_square)
+    victim = board.piece_type_at(move.to_square) or chess.PAWN  # en passant takes a pawn
+    if attacker == chess.KING or _SEE_VALUES[victim] >= _SEE_VALUES[attacker]:
+        return False
+    return static_exchange(board, move) < 0
+
+
 def zobrist_null(board: chess.Board, key: int) -> int:
     """The Zobrist key after a null move (the side to move passes) from the key `key` of `board`.
 
@@ -629,7 +638,7 @@ class _Search:
                 if move.promotion:
                     good = True
                 elif use_see:
-                    good = static_exchange(board, move) >= 0
+                    good = not _loses_material(board, move)
                 else:
                     good = victim >= attacker
                 return (1 << 29) + mvv_lva if good else (1 << 27) + mvv_lva
@@ -781,7 +790,7 @@ class _Search:
             best = stand_pat
             moves = list(board.generate_legal_captures())
             if engine.use_see:
-                moves = [m for m in moves if m.promotion or static_exchange(board, m) >= 0]
+                moves = [m for m in moves if m.promotion or not _loses_material(board, m)]
         if engine.use_ordering:
             moves = self.order(moves, None, ply)
         for move in moves:
