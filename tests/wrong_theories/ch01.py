@@ -10,6 +10,7 @@ EIGEN = "book/ch01/eigen_dynamics.ipynb"
 MOMENTUM = "book/ch01/momentum.ipynb"
 BEYOND = "book/ch01/beyond_lazy.ipynb"
 SPECTRUM = "book/ch01/spectrum.ipynb"
+DEEP = "book/ch01/deep_relu.ipynb"
 
 WRONG_THEORIES: list[WrongTheory] = [
     WrongTheory(
@@ -73,4 +74,17 @@ WRONG_THEORIES: list[WrongTheory] = [
               "    return mu[:degrees + 1]\n"
               "m.funk_hecke_eigenvalues = funk_hecke_eigenvalues",
         caught_by="ch01.spectrum.rate-degree3"),
+    WrongTheory(
+        notebook=SPECTRUM, name="multiplicity-without-subtraction", kind="dropped-term",
+        description="N(d, l) counted as all homogeneous polynomials of degree l, binom(l + d - 1, l), without "
+                    "subtracting those of degree l - 2 (|x|^2 times them)",
+        patch="import math\nimport dltheory.ntk as m\n"
+              "m.harmonic_multiplicity = lambda d, degree: math.comb(degree + d - 1, degree)",
+        caught_by="ch01.spectrum.degree4-count"),
+    WrongTheory(
+        notebook=DEEP, name="logistic-loss-sign", kind="sign",
+        description="the logistic loss written log(1 + exp(+y f(x))), so gradient descent pushes the margins down",
+        patch="import torch\nimport dltheory.deep as m\n_loss = m.classification_loss\n"
+              "m.classification_loss = lambda margins, loss='logistic': _loss(-margins, loss)",
+        caught_by="ch01.deep.train-error"),
 ]
