@@ -93,3 +93,21 @@ def test_solutions_never_appear_in_the_html(built_book: Path) -> None:
         if path.suffix in (".html", ".js", ".json", ".txt"):
             text = path.read_text(errors="ignore")
             assert "/solutions/" not in text and "BEGIN SOLUTION" not in text, path
+
+
+@pytest.mark.parametrize("notebook", BOOK_NOTEBOOKS, ids=lambda p: p.stem)
+def test_setup_cell_is_collapsed_behind_show_setup(built_book: Path, notebook: Path) -> None:
+    page = (built_book / notebook.relative_to(ROOT)).with_suffix(".html").read_text()
+    first = re.search(r'<div class="cell[^"]*"', page)
+    assert first and "tag_hide-input" in first[0], f"{notebook.stem}: the first code cell is not collapsed"
+    assert '<p class="collapsed admonition-title">show setup</p>' in page
+
+
+def test_notation_page_renders_every_symbol(built_book: Path) -> None:
+    import yaml
+
+    entries = yaml.safe_load((ROOT / "book" / "appendix" / "notation.yml").read_text())["symbols"]
+    page = (built_book / "book" / "appendix" / "notation.html").read_text()
+    table = re.search(r'<table class="[^"]*\bdltheory-notation\b.*?</table>', page, re.S)
+    assert table, "the notation page has no notation table"
+    assert table[0].count("<tr") == len(entries) + 1, "the notation table needs one row per symbol and a header"

@@ -2,8 +2,9 @@
 
 Serves `_build/html` on 127.0.0.1, opens the preface, Chapter 0's notebook page and the claims ledger in
 headless Chromium (Debian's `chromium` package, installed here when missing) and checks what a reader
-sees: typeset math, the ipywidgets slider, the figures, the Colab button, the runtime badge and the ledger
-table. Every request to another host is blocked and recorded, so a page that needs a CDN fails the test.
+sees: typeset math, the ipywidgets slider, the figures, the Colab and Binder buttons, the runtime badge, the
+setup cell collapsed behind "show setup", claim verdicts legible in both themes, the ledger table and the
+notation page. Every request to another host is blocked and recorded, so a page that needs a CDN fails the test.
 Full-page screenshots go to `artifacts/screenshots/` (light theme, plus Chapter 0 in the dark theme).
 
 The book is built once per test session by the `built_book` fixture of conftest.py, which tests/test_book.py
@@ -12,13 +13,8 @@ shares. One browser serves the whole module; each page is loaded once.
 
 from __future__ import annotations
 
-import functools
-import http.server
-import os
 import re
-import shutil
-import subprocess
-import threading
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -31,12 +27,14 @@ from playwright.sync_api import Page, Request, Route, sync_playwright
 pytestmark = pytest.mark.slow
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "tools"))
+import book_pdf  # noqa: E402  (finds or installs Debian's chromium, for the PDF too)
+
 SCREENSHOTS = ROOT / "artifacts" / "screenshots"
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+CHROMIUM_ARGS = book_pdf.CHROMIUM_ARGS
 # The preface is opened as a reader does, from the site root, which redirects to it.
 PREFACE, CH00, LEDGER = "index.html", "book/ch00/gd_quadratic.html", "book/appendix/claims_ledger.html"
+NOTATION = "book/appendix/notation.html"
 TIMEOUT_MS = 30_000
 # Not ours and harmless: sphinx-thebe 0.3.1 under Sphinx 7.4 writes its one-line config script twice on
 # every page, so the second `const` declaration throws; the first has set the same values, and Thebe is off.
@@ -67,37 +65,18 @@ def book_html(built_book: Path) -> Path:
 
 @pytest.fixture(scope="module")
 def chromium() -> Path:
-    """Debian's chromium, installed with apt-get when missing. Fails (never skips) when it cannot be had."""
-    if CHROMIUM.exists():
-        return CHROMIUM
-    if shutil.which("apt-get") is None:
-        pytest.fail(f"{CHROMIUM} is missing and there is no apt-get to install Debian's chromium package")
-    env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
-    for command in (["apt-get", "update"], ["apt-get", "install", "-y", "--no-install-recommends", "chromium"]):
-        result = subprocess.run(command, capture_output=True, text=True, env=env, timeout=1800)
-        if result.returncode != 0:
-            pytest.fail(f"`{' '.join(command)}` failed with exit code {result.returncode}; the browser test needs "
-                        f"Debian's chromium (run it as root with apt reachable):\n{result.stderr[-3000:]}")
-    if not CHROMIUM.exists():
-        pytest.fail(f"apt-get installed chromium but {CHROMIUM} does not exist")
-    return CHROMIUM
-
-
-class _QuietHandler(http.server.SimpleHTTPRequestHandler):
-    def log_message(self, format: str, *args: object) -> None:  # noqa: A002 (the base class's name)
-        pass
+    """Debian's chromium, installed with apt-get when missing (tools/book_pdf.py). Fails (never skips) without it."""
+    try:
+        return book_pdf.chromium()
+    except RuntimeError as error:
+        pytest.fail(f"the browser test needs Debian's chromium: {error}")
 
 
 @pytest.fixture(scope="module")
 def server(book_html: Path) -> Iterator[str]:
     """The base URL of `_build/html` served over HTTP on 127.0.0.1, on a free port, in a thread."""
-    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(_QuietHandler, directory=book_html))
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{httpd.server_address[1]}/"
-    httpd.shutdown()
-    httpd.server_close()
-    thread.join()
+    with book_pdf.serve(book_html) as base:
+        yield base
 
 
 class Browser:
@@ -137,7 +116,12 @@ class Browser:
             pytest.fail(page)
         return page
 
-    def _open(self, path: str, scheme: str) -> Page:
+    def context_page(self, path: str, scheme: str = "light") -> Page:
+        """A fresh copy of the page at `path`, loaded like `page` but not shared: for a test that changes it."""
+        self.page(path, scheme)  # loaded and screenshotted once as the reader first sees it
+        return self._open(path, scheme, screenshot=False)
+
+    def _open(self, path: str, scheme: str, screenshot: bool = True) -> Page:
         page = self._contexts[scheme].new_page()
         page.on("pageerror", lambda error: self.errors.append(f"{path}: {error}"))
         page.on("requestfailed", lambda request: self.failed.append(f"{request.url} ({request.failure})")
@@ -158,7 +142,8 @@ class Browser:
         page.wait_for_function("() => [...document.images].every(img => img.complete)", timeout=TIMEOUT_MS)
         name = Path(urlsplit(page.url).path).stem + ("" if scheme == "light" else f"-{scheme}")
         SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-        page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=True)
+        if screenshot:
+            page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=True)
         return page
 
 
@@ -174,7 +159,7 @@ def _article_text(page: Page) -> str:
     return page.evaluate(ARTICLE_TEXT_JS)
 
 
-@pytest.mark.parametrize("path, has_math", [(PREFACE, True), (CH00, True), (LEDGER, False)])
+@pytest.mark.parametrize("path, has_math", [(PREFACE, True), (CH00, True), (LEDGER, False), (NOTATION, True)])
 def test_math_is_typeset_offline(browser: Browser, path: str, has_math: bool) -> None:
     page = browser.page(path)
     formulas = page.locator(MATH).count()
@@ -215,9 +200,76 @@ def test_chapter0_figures_are_present(browser: Browser) -> None:
 def test_chapter0_has_colab_button_and_runtime_badge(browser: Browser) -> None:
     page = browser.page(CH00)
     assert page.locator('a[href*="colab.research.google.com"]').count() > 0, "no Colab launch button"
+    assert page.locator('a[href*="mybinder.org/v2/gh/"]').count() > 0, "no Binder launch button"
+    pdf = page.locator(".dropdown-download-buttons a.dltheory-book-pdf")
+    assert pdf.count() == 1, "the download button does not offer the PDF of the whole book"
+    assert pdf.get_attribute("href") == "../../theory-you-can-run.pdf", pdf.get_attribute("href")
     badge = page.locator(".dltheory-runtime")
     assert badge.count() > 0, "no runtime badge (.dltheory-runtime)"
     assert badge.first.inner_text().strip(), "the runtime badge is empty"
+
+
+def test_setup_cell_is_collapsed_behind_show_setup(browser: Browser) -> None:
+    """The setup cell's code is hidden until the reader opens its "show setup" toggle (SETUP_METADATA)."""
+    page = browser.context_page(CH00)  # a page of its own: opening the toggle changes it
+    toggle = page.locator("details.hide.above-input").first
+    assert toggle.count(), "Chapter 0's notebook page has no collapsed cell (details.hide.above-input)"
+    summary = toggle.locator("summary")
+    assert summary.inner_text().strip() == "show setup", f"the toggle says {summary.inner_text()!r}"
+    code = toggle.locator(".cell_input")
+    assert not code.is_visible(), "the setup cell's code is visible before the toggle is opened"
+    first_code = page.locator("div.cell").first
+    assert first_code.locator("details.hide.above-input").count(), "the collapsed cell is not the first code cell"
+    summary.click()
+    code.wait_for(state="visible", timeout=TIMEOUT_MS)
+    assert "dltheory.setup(" in code.inner_text(), "the opened toggle does not show the setup code"
+    assert summary.inner_text().strip() == "hide setup", f"the open toggle says {summary.inner_text()!r}"
+    page.screenshot(path=str(SCREENSHOTS / "gd_quadratic-setup-open.png"), full_page=False)
+    page.close()
+
+
+# The verdict's text colour against the card behind it, as a WCAG contrast ratio (4.5 is AA for body text).
+CONTRAST_JS = """el => {
+    const rgb = c => (c.match(/[\\d.]+/g) || []).slice(0, 3).map(Number);
+    const lum = ([r, g, b]) => [r, g, b].map(v => { v /= 255; return v <= 0.03928 ? v / 12.92 :
+                                                   Math.pow((v + 0.055) / 1.055, 2.4); })
+                                       .reduce((s, v, i) => s + v * [0.2126, 0.7152, 0.0722][i], 0);
+    let card = el.closest(".dltheory-claim");
+    const fg = lum(rgb(getComputedStyle(el).color));
+    const bg = lum(rgb(getComputedStyle(card).backgroundColor));
+    return (Math.max(fg, bg) + 0.05) / (Math.min(fg, bg) + 0.05);
+}"""
+
+
+@pytest.mark.parametrize("scheme", ["light", "dark"])
+def test_claim_verdicts_stand_out(browser: Browser, scheme: str) -> None:
+    page = browser.page(CH00, scheme=scheme)
+    verdicts = page.locator(".dltheory-claim > b[style]").all()  # the verdict; the library colours it inline
+    assert verdicts, "Chapter 0's page shows no claim verdict"
+    for verdict in verdicts:
+        assert "claim holds" in verdict.inner_text()
+        ratio = verdict.evaluate(CONTRAST_JS)
+        assert ratio >= 4.5, f"{scheme} theme: a verdict's contrast against its card is {ratio:.2f}, below 4.5"
+    card = page.locator(".dltheory-claim").first.evaluate("el => getComputedStyle(el).backgroundColor")
+    page_bg = page.evaluate("() => getComputedStyle(document.body).backgroundColor")
+    assert card not in (page_bg, "rgba(0, 0, 0, 0)"), f"{scheme} theme: the claim card has no background of its own"
+
+
+def test_long_output_lines_wrap(browser: Browser) -> None:
+    page = browser.page(CH00)
+    overflowing = page.eval_on_selector_all(
+        "div.cell_output pre", "els => els.filter(e => e.scrollWidth > e.clientWidth + 1).length")
+    assert overflowing == 0, f"{overflowing} output blocks on Chapter 0's page scroll sideways instead of wrapping"
+
+
+def test_notation_page_lists_symbols(browser: Browser) -> None:
+    page = browser.page(NOTATION)
+    rows = page.locator("article table.dltheory-notation tbody tr")
+    assert rows.count() >= 20, f"the notation table has {rows.count()} rows, expected at least 20"
+    assert page.locator("article table.dltheory-notation mjx-container").count() >= rows.count(), \
+        "not every symbol of the notation table is typeset"
+    links = page.locator("article table.dltheory-notation a.reference.internal").count()
+    assert links >= rows.count(), "not every symbol links to the chapter that introduces it"
 
 
 def test_ledger_lists_the_claims(browser: Browser) -> None:
@@ -234,7 +286,7 @@ def test_dark_theme_page_loads(browser: Browser) -> None:
 
 def test_nothing_left_localhost(browser: Browser) -> None:
     """Runs last in this module: by now every page above has loaded, with all other hosts blocked."""
-    for path in (PREFACE, CH00, LEDGER):
+    for path in (PREFACE, CH00, LEDGER, NOTATION):
         browser.page(path)
     browser.page(CH00, scheme="dark")
     assert not browser.blocked, "pages asked for other hosts (blocked):\n" + "\n".join(sorted(set(browser.blocked)))
