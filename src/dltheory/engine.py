@@ -513,7 +513,6 @@ class _Search:
         if reset is not None:
             reset(board.copy())
         self.start = time.perf_counter()
-        self.movetime = movetime
         self.deadline = self.start + movetime if movetime is not None else None
         self.max_nodes = max_nodes if max_nodes is not None else 1 << 62
         self.stop = stop
