@@ -1,5 +1,6 @@
 # Theory You Can Run: the two commands of the README, and a few more for authors and instructors.
 #   make book   builds the book from nothing (virtual environment, pinned packages, HTML)
+#   make pdf    the whole book as one PDF, linked from the book's download button
 #   make test   runs every test: library, notebooks (nbval), labs, Colab-from-one-file, book and browser
 
 PYTHON ?= python3
@@ -7,7 +8,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 PYTEST := $(BIN)/python -m pytest
 
-.PHONY: book test unit notebooks labs labs-check grade colab-all benchmarks constraints clean
+.PHONY: book pdf test unit notebooks labs labs-check grade colab-all benchmarks constraints clean
 
 $(BIN)/.installed: pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
@@ -19,6 +20,10 @@ book: $(BIN)/.installed
 	$(BIN)/python tools/run_notebooks.py --jobs 2
 	$(BIN)/jupyter-book build . --all -W -n --keep-going
 	@echo "The book is built: open $(CURDIR)/_build/html/index.html"
+
+pdf: $(BIN)/.installed   # the whole book as one PDF next to the HTML; reuses make book's doctrees (needs chromium)
+	$(BIN)/python tools/run_notebooks.py --jobs 2
+	$(BIN)/python tools/book_pdf.py
 
 test: $(BIN)/.installed
 	CI=$${CI:-true} $(PYTEST) tests solutions --nbval-lax --nbval-current-env -p no:cacheprovider
