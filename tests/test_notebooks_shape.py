@@ -15,7 +15,7 @@ import dltheory
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tools"))
-from notebook_cells import REPOSITORY, setup_cell  # noqa: E402
+from notebook_cells import REPOSITORY, SETUP_METADATA, setup_cell  # noqa: E402
 
 BOOK_NOTEBOOKS = sorted((ROOT / "book").rglob("*.ipynb"))
 SOLUTION_NOTEBOOKS = sorted((ROOT / "solutions").glob("*.ipynb"))
@@ -49,6 +49,16 @@ def test_first_code_cell_is_the_setup_cell(path: Path) -> None:
     first_code = next(cell for cell in notebook.cells if cell.cell_type == "code")
     assert first_code.source == setup_cell(_name(path), dltheory.__version__)
     assert notebook.cells[0].cell_type == "markdown" and "**Question.**" in notebook.cells[0].source
+
+
+@pytest.mark.parametrize("path", BOOK_NOTEBOOKS, ids=_name)
+def test_setup_cell_is_collapsed_in_the_html(path: Path) -> None:
+    """The setup cell carries SETUP_METADATA: the HTML hides its code behind "show setup"."""
+    first_code = next(cell for cell in nbformat.read(path, as_version=4).cells if cell.cell_type == "code")
+    tags, mystnb = first_code.metadata.get("tags", []), first_code.metadata.get("mystnb", {})
+    assert set(SETUP_METADATA["tags"]) <= set(tags) and SETUP_METADATA["mystnb"].items() <= mystnb.items(), (
+        f"{_name(path)}: the setup cell is not collapsed; run "
+        f"`python tools/notebook_cells.py collapse {path.relative_to(ROOT)}`")
 
 
 @pytest.mark.parametrize("path", BOOK_NOTEBOOKS + SOLUTION_NOTEBOOKS, ids=lambda p: p.name)
