@@ -33,13 +33,13 @@ from dltheory.checks import check_integer
 from dltheory.engine import MATE, Engine
 
 HALFKP_PIECE_SLOTS = 10 * 64 + 1
-"""Inputs per king square in HalfKP: ten non-king piece kinds on 64 squares, plus one never-active slot."""
+"""The inputs per king square in HalfKP, ten non-king piece kinds on 64 squares plus one never-active slot."""
 
 HALFKP_INPUTS = 64 * HALFKP_PIECE_SLOTS
-"""Inputs per half (per side's point of view): 64 x 641 = 41024."""
+"""The inputs per half, that is per side's point of view, 64 x 641 = 41024."""
 
 HALFKP_MEANINGFUL = 64 * 10 * 64
-"""Inputs per half that a position can activate: 40960."""
+"""The inputs per half that a position can activate, 64 x 10 x 64 = 40960."""
 
 
 def halfkp_index(king: chess.Square, piece: chess.Piece, square: chess.Square, perspective: chess.Color) -> int:

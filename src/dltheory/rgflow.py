@@ -1047,7 +1047,7 @@ def linear_ntk_relative_variance(depth: int, width: int) -> float:
     ``Theta = sum_k |a_(k-1)|^2 |g_k|^2 / n_(k-1)``, with forward vectors a and backward vectors g. The forward factors of
     term k and its backward factors use disjoint weight matrices, and each layer multiplies a squared norm by an
     independent ``chi^2_n / n``; so, up to correlations of relative size ``2 / n^2`` between a matrix's forward and
-    backward factors, ``E[T_k T_k'] = q^2 (1 + 2/n)^(M - 1 - |k - k'|)`` and
+    backward factors, ``E[T_k T_k'] = q^2 (1 + 2/n)^(M - 1 - |k - k'|)`` and::
 
         Var(Theta) / E[Theta]^2 = (1 / M^2) sum_{k, k'} (1 + 2/n)^(M - 1 - |k - k'|) - 1  ~  (4/3) M / n.
 
