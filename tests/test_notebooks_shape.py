@@ -15,7 +15,7 @@ import dltheory
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tools"))
-from notebook_cells import REPOSITORY, SETUP_METADATA, setup_cell  # noqa: E402
+from notebook_cells import REPOSITORY, SETUP_METADATA, collapse_setup, setup_cell  # noqa: E402
 
 BOOK_NOTEBOOKS = sorted((ROOT / "book").rglob("*.ipynb"))
 SOLUTION_NOTEBOOKS = sorted((ROOT / "solutions").glob("*.ipynb"))
@@ -59,6 +59,22 @@ def test_setup_cell_is_collapsed_in_the_html(path: Path) -> None:
     assert set(SETUP_METADATA["tags"]) <= set(tags) and SETUP_METADATA["mystnb"].items() <= mystnb.items(), (
         f"{_name(path)}: the setup cell is not collapsed; run "
         f"`python tools/notebook_cells.py collapse {path.relative_to(ROOT)}`")
+
+
+def test_collapse_setup_changes_only_the_setup_cells_metadata_once(tmp_path: Path) -> None:
+    source = ROOT / "book" / "ch00" / "gd_quadratic.ipynb"
+    notebook = nbformat.read(source, as_version=4)
+    first_code = next(cell for cell in notebook.cells if cell.cell_type == "code")
+    first_code.metadata = {"tags": ["keep-me"]}
+    path = tmp_path / "bare.ipynb"
+    nbformat.write(notebook, path)
+    assert collapse_setup(path) is True
+    assert collapse_setup(path) is False, "a second run must change nothing"
+    collapsed = nbformat.read(path, as_version=4)
+    cell = next(c for c in collapsed.cells if c.cell_type == "code")
+    assert cell.metadata["tags"] == SETUP_METADATA["tags"] + ["keep-me"]
+    assert cell.metadata["mystnb"] == SETUP_METADATA["mystnb"]
+    assert [c.source for c in collapsed.cells] == [c.source for c in notebook.cells]
 
 
 @pytest.mark.parametrize("path", BOOK_NOTEBOOKS + SOLUTION_NOTEBOOKS, ids=lambda p: p.name)
