@@ -262,7 +262,7 @@ ASPIRATION_WINDOW = 50
 """Half-width in centipawns of the aspiration window around the previous iteration's score."""
 
 NULL_MOVE_REDUCTION = 2
-"""R: the null-move search is R plies shallower than the depth it replaces, besides the null move itself."""
+"""The reduction R, so that the null-move search is R plies shallower than the depth it replaces, besides the null move itself."""
 
 LMR_FIRST = 3
 """Late-move reductions apply from the (LMR_FIRST + 1)-th move of a node on (the first LMR_FIRST are searched fully)."""
