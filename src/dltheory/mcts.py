@@ -25,6 +25,7 @@ from collections.abc import Callable, Hashable, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
+from scipy.optimize import brentq
 
 from dltheory.checks import check_integer, check_number, check_positive
 from dltheory.games import Game
@@ -192,16 +193,11 @@ def puct_equilibrium_visits(
     def excess(n2: float) -> float:  # decreasing in n2 on [0, s]
         return scale * (p2 / (1 + n2) - (1 - p2) / (1 + s - n2)) - g
 
-    lo, hi = 0.0, float(s)
-    if excess(lo) <= 0:
+    if excess(0.0) <= 0:
         return 0.0
-    for _ in range(200):
-        mid = (lo + hi) / 2
-        if excess(mid) > 0:
-            lo = mid
-        else:
-            hi = mid
-    return (lo + hi) / 2
+    if excess(float(s)) >= 0:
+        return float(s)
+    return brentq(excess, 0.0, float(s), xtol=1e-12)
 
 
 def puct(
@@ -426,18 +422,12 @@ def puct_crossover(gap: float, prior_better: float, *, c_init: float = 1.25, c_b
         n = s + 1
         return puct_exploration(n, c_init, c_base) * math.sqrt(n) * spread - g * (1 + s / 2)
 
-    lo, hi = 0.0, 1.0
+    if excess(0.0) <= 0:
+        return 0.0
+    hi = 1.0
     while excess(hi) > 0:
         hi *= 2
-    if excess(lo) <= 0:
-        return 0.0
-    for _ in range(200):
-        mid = (lo + hi) / 2
-        if excess(mid) > 0:
-            lo = mid
-        else:
-            hi = mid
-    return (lo + hi) / 2
+    return brentq(excess, 0.0, hi, xtol=1e-12)
 
 
 def grill_multiplier(visits: float, num_actions: int, *, c_init: float = 1.25, c_base: float = 19652.0) -> float:
