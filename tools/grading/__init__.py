@@ -16,7 +16,6 @@ from __future__ import annotations
 import inspect
 import json
 import re
-import tempfile
 import time
 import zipfile
 from dataclasses import dataclass, field
