@@ -263,13 +263,44 @@ def test_pluggable_evaluation_is_used() -> None:
         Engine(evaluate=3)  # type: ignore[arg-type]
 
 
-def test_time_management_does_not_start_an_iteration_it_cannot_finish() -> None:
+class _NodeClock:
+    """A stand-in for `time` whose clock advances a fixed step per reading: the engine reads it
+    once every 64 nodes (and a few times per iteration), so elapsed "seconds" follow the node count
+    and the time-management decision is the same on every machine, however loaded."""
+
+    def __init__(self, step: float) -> None:
+        self.now, self.step = 0.0, step
+
+    def perf_counter(self) -> float:
+        self.now += self.step
+        return self.now
+
+
+@pytest.mark.parametrize("step", [1e-3, 2e-3, 4e-3])
+def test_time_management_does_not_start_an_iteration_it_cannot_finish(
+    monkeypatch: pytest.MonkeyPatch, step: float
+) -> None:
+    import dltheory.engine as engine_module
+
+    monkeypatch.setattr(engine_module, "time", _NodeClock(step))
     finished: list[float] = []
     result = Engine().search(chess.Board(ITALIAN), movetime=1.0, on_iteration=lambda r: finished.append(r.seconds))
     # Either the engine declined the next iteration and returned early, or its last iteration
     # ended close to the deadline; it never spends most of the budget on an iteration it abandons.
     # (The prediction can be wrong when one iteration grows much faster than the last: half the budget is slack.)
-    assert result.seconds < 0.95 or result.seconds - finished[-1] < 0.5
+    assert finished and (result.seconds < 0.95 or result.seconds - finished[-1] < 0.5)
+
+
+def test_time_management_declines_an_iteration_it_predicts_will_not_finish(monkeypatch: pytest.MonkeyPatch) -> None:
+    # With the clock tied to nodes, some budget must end with an early return: the engine saw that the
+    # next iteration (at least twice the last) would overrun and stopped before the deadline.
+    import dltheory.engine as engine_module
+
+    early = []
+    for step in (1e-3, 2e-3, 4e-3, 8e-3):
+        monkeypatch.setattr(engine_module, "time", _NodeClock(step))
+        early.append(Engine().search(chess.Board(ITALIAN), movetime=1.0).seconds < 0.95)
+    assert any(early)
 
 
 @pytest.mark.parametrize("switch", SWITCHES)
