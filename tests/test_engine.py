@@ -10,7 +10,9 @@ import chess
 import chess.polyglot
 import pytest
 
-from dltheory.engine import MATE, SWITCHES, Engine, _Search, evaluate, move_delta, static_exchange, zobrist_after, zobrist_null
+from dltheory.engine import (
+    MATE, SWITCHES, Engine, _Search, evaluate, move_delta, piece_square, static_exchange, structure, zobrist_after, zobrist_null,
+)
 from dltheory.games import Chess
 from dltheory.search import alphabeta, minimax
 
@@ -50,16 +52,16 @@ def random_positions(seed: int, games: int, plies: int) -> list[chess.Board]:
     return boards
 
 
-def test_zobrist_after_matches_polyglot_and_delta_matches_evaluate() -> None:
+def test_zobrist_after_matches_polyglot_and_delta_matches_piece_square() -> None:
     # Every legal move of several hundred positions, special moves included.
     checked = 0
     for board in random_positions(seed=0, games=6, plies=80):
-        key, score = chess.polyglot.zobrist_hash(board), evaluate(board)
+        key, score = chess.polyglot.zobrist_hash(board), piece_square(board)
         for move in board.legal_moves:
             new_key, delta = zobrist_after(board, move, key), move_delta(board, move)
             board.push(move)
             assert new_key == chess.polyglot.zobrist_hash(board), (board.fen(), move)
-            assert -(score + delta) == evaluate(board), (board.fen(), move)
+            assert -(score + delta) == piece_square(board), (board.fen(), move)
             board.pop()
             checked += 1
     assert checked > 10_000
@@ -67,10 +69,26 @@ def test_zobrist_after_matches_polyglot_and_delta_matches_evaluate() -> None:
 
 def test_evaluate_is_colour_symmetric() -> None:
     # The Black tables are the White ones mirrored: a mirrored position scores the same.
-    for board in random_positions(seed=1, games=2, plies=40):
+    for board in random_positions(seed=1, games=4, plies=80):
         assert evaluate(board) == evaluate(board.mirror())
+        assert structure(board) == structure(board.mirror())
+        assert evaluate(board) == piece_square(board) + structure(board)
     assert evaluate(chess.Board()) == 0
     assert evaluate(chess.Board("4k3/8/8/8/8/8/8/3QK3 w - - 0 1")) > 800
+
+
+def test_structure_terms_have_their_signs() -> None:
+    # Each term against the same position without it, White to move.
+    def gain(with_term: str, without: str) -> int:
+        return structure(chess.Board(with_term)) - structure(chess.Board(without))
+
+    assert gain("4k3/8/8/3P4/8/8/8/4K3 w - - 0 1", "4k3/4p3/8/3P4/8/8/8/4K3 w - - 0 1") > 0  # passed pawn
+    assert gain("4k3/8/8/8/8/8/8/2BBK3 w - - 0 1", "4k3/8/8/8/8/8/8/2BNK3 w - - 0 1") > 0  # bishop pair
+    assert gain("4k3/8/8/8/8/8/PP6/2R1K3 w - - 0 1", "4k3/8/8/8/8/8/PP6/R3K3 w - - 0 1") > 0  # rook on an open file
+    assert gain("4k3/8/8/8/8/8/2P1P3/4K3 w - - 0 1", "4k3/8/8/8/8/2P5/2P5/4K3 w - - 0 1") > 0  # doubled
+    # The king: at home in the middlegame, in the centre in the endgame.
+    middle, end = "rnbq1bnr/pppppppp/8/8/3k4/8/PPPPPPPP/RNBQKBNR w KQ - 0 1", "8/8/8/8/3k4/8/8/4K3 w - - 0 1"
+    assert structure(chess.Board(middle)) > 0 > structure(chess.Board(end))
 
 
 @pytest.mark.parametrize(("fen", "key_move"), list(MATE_IN_TWO.items()))

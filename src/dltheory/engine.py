@@ -55,14 +55,21 @@ _MAX_PLY = 128
 _EXACT, _LOWER, _UPPER = 0, 1, 2
 
 # ------------------------------------------------------------------------------------------
-# Evaluation: material + piece-square tables (Sec. 'Evaluation', eq. (eq-pst))
+# Evaluation (Sec. 'Evaluation', eqs. (eq-pst) and (eq-eval))
+#
+# Two parts. The piece-square part E_pst (eq. (eq-pst)) is a sum over pieces, updated move by move
+# by `move_delta`. The structure part E_str reads the board as a whole (pawn structure, bishop pair,
+# rooks on open files, the king's place and shelter) and is computed where the search stops.
 
 PIECE_VALUES = {chess.PAWN: 100, chess.KNIGHT: 310, chess.BISHOP: 330, chess.ROOK: 510, chess.QUEEN: 920, chess.KING: 0}
 """Material in centipawns for pawn, knight, bishop, rook and queen, near the ratios 1, 3, 3, 5, 9 of Shannon (1950)."""
 
 
 def _square_bonus(piece: chess.PieceType, square: chess.Square) -> int:
-    """Our piece-square rule for a White piece: small bonuses for good squares, in centipawns."""
+    """Our piece-square rule for a White piece: small bonuses for good squares, in centipawns.
+
+    The king has none here: its place depends on the phase of the game, in `structure`.
+    """
     f, r = chess.square_file(square), chess.square_rank(square)
     rim = max(abs(2 * f - 7), abs(2 * r - 7)) // 2  # 0 on d4/e4/d5/e5, 3 on the edge
     central_file = f in (3, 4)
@@ -76,7 +83,7 @@ def _square_bonus(piece: chess.PieceType, square: chess.Square) -> int:
         return 18 * (r == 6) + 6 * central_file
     if piece == chess.QUEEN:
         return 4 - 3 * rim
-    return (8, 16, 4, -6, -6, 0, 18, 10)[f] - 15 * r  # king: stay home, preferably castled
+    return 0
 
 
 # _TABLE[color][piece][square]: material + square bonus for a piece of that color.
@@ -87,11 +94,11 @@ for _piece in chess.PIECE_TYPES:
     _TABLE[chess.BLACK][_piece] = tuple(_white[chess.square_mirror(sq)] for sq in chess.SQUARES)
 
 
-def evaluate(board: chess.Board) -> int:
-    """Material plus piece-square score in centipawns for the side to move (eq. (eq-pst)).
+def piece_square(board: chess.Board) -> int:
+    """Material plus piece-square score E_pst in centipawns for the side to move (eq. (eq-pst)).
 
     Chapter 4, Sec. 'Evaluation'. Sum over the pieces of (value + square bonus), the side to
-    move's minus the opponent's. Knows nothing of mate or stalemate: the search finds those.
+    move's minus the opponent's; the part of `evaluate` that `move_delta` updates move by move.
     """
     score = 0
     for color, sign in ((chess.WHITE, 1), (chess.BLACK, -1)):
@@ -103,7 +110,6 @@ def evaluate(board: chess.Board) -> int:
             (chess.BISHOP, board.bishops),
             (chess.ROOK, board.rooks),
             (chess.QUEEN, board.queens),
-            (chess.KING, board.kings),
         ):
             row = table[piece]
             for sq in chess.scan_forward(bb & own):
@@ -111,12 +117,144 @@ def evaluate(board: chess.Board) -> int:
     return score if board.turn == chess.WHITE else -score
 
 
+PHASE_WEIGHTS = {chess.KNIGHT: 1, chess.BISHOP: 1, chess.ROOK: 2, chess.QUEEN: 4}
+"""The game phase phi is the sum of these over the pieces on the board, capped at PHASE_MAX (24 at the start)."""
+
+PHASE_MAX = 24
+
+PASSED_PAWN = (0, 5, 8, 14, 24, 40, 64, 0)
+"""Middlegame bonus of a passed pawn by its rank counted from its own side (0-7); twice as much in the endgame."""
+
+DOUBLED_PAWN, ISOLATED_PAWN = 12, 10
+"""Penalties for each pawn beyond the first on a file, and for a pawn with no own pawn on the files beside it."""
+
+BISHOP_PAIR = 30
+"""Bonus for having two bishops or more."""
+
+ROOK_OPEN_FILE, ROOK_HALF_OPEN_FILE = 20, 10
+"""Bonuses for a rook on a file without pawns, and on one without own pawns."""
+
+KING_SHELTER = 10
+"""Middlegame penalty for each of the three files around a king on its first two ranks without an own pawn in front."""
+
+
+def _front_span(color: chess.Color, square: chess.Square) -> chess.Bitboard:
+    """The squares ahead of `square` (for `color`) on its file and the two beside it."""
+    f, r = chess.square_file(square), chess.square_rank(square)
+    files = chess.BB_FILES[f] | (chess.BB_FILES[f - 1] if f > 0 else 0) | (chess.BB_FILES[f + 1] if f < 7 else 0)
+    ahead = (chess.BB_ALL << (8 * (r + 1))) & chess.BB_ALL if color == chess.WHITE else (1 << (8 * r)) - 1
+    return files & ahead
+
+
+_FRONT_SPAN = [[_front_span(c, sq) for sq in chess.SQUARES] for c in (chess.BLACK, chess.WHITE)]
+_BESIDE = [(chess.BB_FILES[f - 1] if f > 0 else 0) | (chess.BB_FILES[f + 1] if f < 7 else 0) for f in range(8)]
+_SHIELD = [
+    [_front_span(c, sq) & (chess.BB_RANK_2 | chess.BB_RANK_3 if c == chess.WHITE else chess.BB_RANK_7 | chess.BB_RANK_6)
+     for sq in chess.SQUARES]
+    for c in (chess.BLACK, chess.WHITE)
+]
+
+
+def _king_middlegame(square: chess.Square) -> int:
+    """A White king's middlegame square bonus: stay home, preferably castled."""
+    return (8, 16, 4, -6, -6, 0, 18, 10)[chess.square_file(square)] - 15 * chess.square_rank(square)
+
+
+def _king_endgame(square: chess.Square) -> int:
+    """A king's endgame square bonus: come to the centre."""
+    f, r = chess.square_file(square), chess.square_rank(square)
+    return 24 - 12 * (max(abs(2 * f - 7), abs(2 * r - 7)) // 2)
+
+
+_KING_MG = [[_king_middlegame(chess.square_mirror(sq) if c == chess.BLACK else sq) for sq in chess.SQUARES]
+            for c in (chess.BLACK, chess.WHITE)]
+_KING_EG = [_king_endgame(sq) for sq in chess.SQUARES]
+
+_pawn_cache: dict[tuple[int, int], tuple[int, int]] = {}
+
+
+def _pawn_structure(white: chess.Bitboard, black: chess.Bitboard) -> tuple[int, int]:
+    """(middlegame, endgame) pawn-structure score for White, from the two sides' pawns; cached."""
+    cached = _pawn_cache.get((white, black))
+    if cached is not None:
+        return cached
+    mg = eg = 0
+    for color, own, opp, sign in ((chess.WHITE, white, black, 1), (chess.BLACK, black, white, -1)):
+        span = _FRONT_SPAN[color]
+        for sq in chess.scan_forward(own):
+            f = sq & 7
+            if not own & _BESIDE[f]:
+                mg -= sign * ISOLATED_PAWN
+                eg -= sign * ISOLATED_PAWN
+            if not opp & span[sq] and not own & span[sq] & chess.BB_FILES[f]:
+                bonus = PASSED_PAWN[sq >> 3 if color == chess.WHITE else 7 - (sq >> 3)]
+                mg += sign * bonus
+                eg += sign * 2 * bonus
+        for file in chess.BB_FILES:
+            extra = chess.popcount(own & file) - 1
+            if extra > 0:
+                mg -= sign * DOUBLED_PAWN * extra
+                eg -= sign * DOUBLED_PAWN * extra
+    if len(_pawn_cache) > 200_000:
+        _pawn_cache.clear()
+    _pawn_cache[(white, black)] = (mg, eg)
+    return mg, eg
+
+
+def structure(board: chess.Board) -> int:
+    """The structure part E_str of the evaluation in centipawns for the side to move (eq. (eq-eval)).
+
+    Chapter 4, Sec. 'Evaluation'. Middlegame and endgame scores mixed by the game phase phi,
+    ``(phi * mg + (PHASE_MAX - phi) * eg) / PHASE_MAX`` (rounded toward zero), where both count
+    passed, doubled and isolated pawns and the king's square (home in the middlegame, centre in the
+    endgame), and the middlegame score also the king's pawn shelter; plus, in every phase, the
+    bishop pair and rooks on open and half-open files. Colour-symmetric, as `piece_square` is.
+    """
+    pawns, white, black = board.pawns, board.occupied_co[chess.WHITE], board.occupied_co[chess.BLACK]
+    mg, eg = _pawn_structure(pawns & white, pawns & black)
+    phase = min(
+        chess.popcount(board.knights | board.bishops) + 2 * chess.popcount(board.rooks) + 4 * chess.popcount(board.queens),
+        PHASE_MAX,
+    )
+    flat = 0
+    for color, own, sign in ((chess.WHITE, white, 1), (chess.BLACK, black, -1)):
+        king = chess.msb(board.kings & own)
+        mg += sign * _KING_MG[color][king]
+        eg += sign * _KING_EG[king]
+        if (chess.square_rank(king) < 2) if color == chess.WHITE else (chess.square_rank(king) > 5):
+            shield = _SHIELD[color][king] & pawns & own
+            for file in range(max(king % 8 - 1, 0), min(king % 8 + 2, 8)):
+                if not shield & chess.BB_FILES[file]:
+                    mg -= sign * KING_SHELTER
+        if chess.popcount(board.bishops & own) >= 2:
+            flat += sign * BISHOP_PAIR
+        for sq in chess.scan_forward(board.rooks & own):
+            file = chess.BB_FILES[sq & 7]
+            if not pawns & file:
+                flat += sign * ROOK_OPEN_FILE
+            elif not pawns & own & file:
+                flat += sign * ROOK_HALF_OPEN_FILE
+    mixed = phase * mg + (PHASE_MAX - phase) * eg
+    score = flat + (mixed // PHASE_MAX if mixed >= 0 else -(-mixed // PHASE_MAX))
+    return score if board.turn == chess.WHITE else -score
+
+
+def evaluate(board: chess.Board) -> int:
+    """The engine's static evaluation E = E_pst + E_str in centipawns for the side to move (eq. (eq-eval)).
+
+    Chapter 4, Sec. 'Evaluation': `piece_square` (material and piece-square bonuses, eq. (eq-pst))
+    plus `structure` (pawn structure, king, bishop pair, rooks). Knows nothing of mate or
+    stalemate: the search finds those.
+    """
+    return piece_square(board) + structure(board)
+
+
 def move_delta(board: chess.Board, move: chess.Move) -> int:
     """How much `move` raises `evaluate` for the side making it (incremental evaluation).
 
-    Chapter 4, Sec. 'Evaluation': evaluate(after) = -(evaluate(before) + move_delta(before, move)),
-    so the search updates the score move by move instead of recounting the board. Call it
-    before pushing `move`.
+    Chapter 4, Sec. 'Evaluation': piece_square(after) = -(piece_square(before) + move_delta(before, move)),
+    so the search updates that part of the score move by move instead of recounting the board.
+    Call it before pushing `move`.
     """
     us, them = board.turn, not board.turn
     frm, to = move.from_square, move.to_square
@@ -542,15 +680,16 @@ class _Search:
     # -- evaluation and make / unmake --------------------------------------------------------
 
     def child_score(self, move: chess.Move, score: int) -> int:
-        """The incremental score after `move` for the side then to move (0 with an evaluate callable)."""
+        """The incremental piece-square score after `move` for the side then to move (0 with an evaluate callable)."""
         if self.evaluator is not None:
             return 0
         return -(score + move_delta(self.board, move))
 
     def static(self, score: int) -> int:
-        """The static evaluation of the current position: the incremental score or the callable's value."""
+        """The static evaluation of the current position: the incremental piece-square score `score`
+        plus `structure` (eq. (eq-eval)), or the callable's value."""
         if self.evaluator is None:
-            return score
+            return score + structure(self.board)
         return int(self.evaluator(self.board))
 
     def push(self, move: chess.Move) -> None:
@@ -575,7 +714,7 @@ class _Search:
         result = EngineResult(self.order(moves, None, 0)[0] if engine.use_ordering else moves[0], 0, 0, 0, (), 0.0)
         if len(self.table) > engine.tt_entries:
             self.table.clear()
-        score = evaluate(board) if self.evaluator is None else 0
+        score = piece_square(board) if self.evaluator is None else 0
         key = self.keys[-1]
         last_nodes = 0
         for depth in range(1 if engine.iterative else max_depth, max_depth + 1):
