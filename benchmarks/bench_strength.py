@@ -1,6 +1,6 @@
 """Benchmark for Chapter 4, 'Search techniques every engine uses': strength in games, not only nodes.
 
-Run:  python benchmarks/bench_strength.py [--movetime 0.2] [--games 60] [--match sunfish|FEATURE|all]
+Run:  python benchmarks/bench_strength.py [--movetime 0.2] [--games 60] [--match sunfish|FEATURE|all] [--play-all]
       (sunfish: pip install --no-deps sunfish==2026.1; its own metadata pins chess==1.9.4, which
       this project's chess does not meet, but the engine itself, `python -m sunfish`, does not import it)
 
@@ -15,7 +15,7 @@ twice with the colours swapped:
 For each match it prints wins, draws and losses, the score, the Elo difference
 ``-400 log10(1/s - 1)`` with its 95% interval from the games' own variance, and a sequential
 probability ratio test (SPRT) of Elo 0 against Elo +50 (alpha = beta = 0.05, normal approximation
-of the log-likelihood ratio), stopping the match early when the test decides. A game is drawn by
+of the log-likelihood ratio), stopping the match early when the test decides (unless `--play-all`). A game is drawn by
 the rules (stalemate, insufficient material, threefold repetition, fifty moves) or after 200
 plies. Speeds depend on the machine and its load: run it alone, and name the machine with the
 numbers. Not part of the test suite.
@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import argparse
 import math
+import os
 import platform
 import sys
 import time
@@ -76,6 +77,18 @@ SPRT_ALPHA = SPRT_BETA = 0.05
 Player = Callable[[chess.Board], chess.Move]
 
 
+def cpu_model() -> str:
+    """The processor's name from /proc/cpuinfo (Linux), else what `platform` knows."""
+    try:
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                if line.startswith("model name"):
+                    return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.platform()
+
+
 def opening_board(line: str) -> chess.Board:
     board = chess.Board()
     for san in line.split():
@@ -125,8 +138,14 @@ def summary(results: list[float]) -> tuple[float, float, float, float, float]:
     return mean, elo(mean), elo(mean - half), elo(mean + half), llr
 
 
-def match(name: str, first: Callable[[], Player], second: Callable[[], Player], games: int) -> list[float]:
-    """Play `games` games (openings in turn, colours alternating); results for `first`."""
+def match(
+    name: str, first: Callable[[], Player], second: Callable[[], Player], games: int, stop_early: bool = True
+) -> list[float]:
+    """Play `games` games (openings in turn, colours alternating); results for `first`.
+
+    With `stop_early`, the match ends as soon as the SPRT decides; otherwise all games are played
+    and the SPRT verdict is only reported.
+    """
     upper, lower = math.log((1 - SPRT_BETA) / SPRT_ALPHA), math.log(SPRT_BETA / (1 - SPRT_ALPHA))
     results: list[float] = []
     start = time.perf_counter()
@@ -140,7 +159,7 @@ def match(name: str, first: Callable[[], Player], second: Callable[[], Player], 
         print(f"  {name}: game {i + 1:>3}  +{wins} ={draws} -{len(results) - wins - draws}  score {score:.3f}  "
               f"Elo {e:+.0f} [{low:+.0f}, {high:+.0f}]  SPRT LLR {llr:+.2f} ({lower:.2f}, {upper:.2f}): {verdict}  "
               f"({time.perf_counter() - start:.0f} s)", flush=True)
-        if verdict != "undecided":
+        if stop_early and verdict != "undecided":
             break
     return results
 
@@ -150,8 +169,10 @@ def main() -> int:
     parser.add_argument("--movetime", type=float, default=0.2, help="seconds per move (default 0.2)")
     parser.add_argument("--games", type=int, default=60, help="games per match at most (default 60)")
     parser.add_argument("--match", default="sunfish", help="'sunfish', a switch name, or 'all'")
+    parser.add_argument("--play-all", action="store_true", help="play every game even when the SPRT has decided")
     args = parser.parse_args()
-    print(f"machine: {platform.machine()}, {platform.processor() or platform.platform()}, Python {platform.python_version()}")
+    print(f"machine: {platform.machine()}, {cpu_model()}, {os.cpu_count()} cores, Python {platform.python_version()}; "
+          f"{time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}, load average {os.getloadavg()[0]:.1f}")
     print(f"{args.movetime} s per move, at most {args.games} games, {len(OPENINGS)} openings from both sides")
     names = ["sunfish", *SWITCHES] if args.match == "all" else [args.match]
     for name in names:
@@ -159,12 +180,12 @@ def main() -> int:
             process = chess.engine.SimpleEngine.popen_uci([sys.executable, "-m", "sunfish"])
             try:
                 match("engine vs sunfish", lambda: our_player(Engine(), args.movetime),
-                      lambda: sunfish_player(process, args.movetime), args.games)
+                      lambda: sunfish_player(process, args.movetime), args.games, not args.play_all)
             finally:
                 process.quit()
         elif name in SWITCHES:
             match(f"engine vs engine without {name}", lambda: our_player(Engine(), args.movetime),
-                  lambda: our_player(Engine(**{name: False}), args.movetime), args.games)
+                  lambda: our_player(Engine(**{name: False}), args.movetime), args.games, not args.play_all)
         else:
             parser.error(f"unknown match {name!r}: use sunfish, all, or one of {', '.join(SWITCHES)}")
     return 0
