@@ -533,3 +533,25 @@ def test_a1_coefficient() -> None:
     assert a1_coefficient(lambda z: torch.tanh(z) + 0.5 * torch.tanh(z) ** 2) == pytest.approx(-1.25, rel=1e-12)
     with pytest.raises(ValueError, match="sigma\\(0\\) = 0.5"):
         a1_coefficient(torch.sigmoid)
+
+
+def test_effective_aspect_ratio() -> None:
+    from dltheory.rgflow import effective_aspect_ratio
+
+    # the plain network is its own effective network; the ratio scales as 1 / width at leading order
+    assert effective_aspect_ratio("relu", 0.0, 2.0, 1.0, 8, 128) == pytest.approx(8 / 128, rel=1e-12)
+    assert effective_aspect_ratio("tanh", 0.0, 1.0, 1.0, 8, 64) == pytest.approx(8 / 64, rel=1e-9)
+    relu = effective_aspect_ratio("relu", 0.0, 2.0, 1.0, 16, 128, shortcut=0.8, branch=0.6)
+    assert 64 * effective_aspect_ratio("relu", 0.0, 2.0, 1.0, 16, 64, shortcut=0.8, branch=0.6) == pytest.approx(128 * relu, rel=1e-9)
+    # the linear network: each layer adds 2 K^2 (branch^4 + 2 shortcut^2 branch^2) = 2 K^2 (1 - shortcut^4) to V
+    for shortcut in (0.3, 0.8, 0.95):
+        branch = math.sqrt(1 - shortcut**2)
+        value = effective_aspect_ratio("linear", 0.0, 1.0, 1.0, 12, 32, shortcut=shortcut, branch=branch)
+        assert value == pytest.approx((1 - shortcut**4) * 12 / 32, rel=1e-9)
+    # ReLU's slope per layer c = 5 of the plain network: its effective depth is the trajectory sum over 5 / n
+    vertex = normalized_vertex("relu", 0.0, 2.0, 1.0, 16, 128, shortcut=0.8, branch=0.6)[-1]
+    assert relu == pytest.approx(float(vertex) / 5, rel=1e-9)
+    with pytest.raises(ValueError, match="depth"):
+        effective_aspect_ratio("relu", 0.0, 2.0, 1.0, 0, 128)
+    with pytest.raises(ValueError, match="width"):
+        effective_aspect_ratio("relu", 0.0, 2.0, 1.0, 4, 0)

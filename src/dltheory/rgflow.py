@@ -1063,3 +1063,58 @@ def linear_ntk_relative_variance(depth: int, width: int) -> float:
     k = np.arange(M)
     gaps = np.abs(k[:, None] - k[None, :])
     return float(((1 + 2 / width) ** (M - 1 - gaps)).sum() / M**2 - 1)
+
+
+# ----------------------------------------------------------------------------------------------
+# The aspect ratio: the depth-to-width ratio a plain network needs for the same vertex.
+
+
+def effective_aspect_ratio(
+    activation: str | Activation,
+    C_b: float,
+    C_W: float,
+    K0: float,
+    depth: int,
+    width: int,
+    *,
+    shortcut: float = 0.0,
+    branch: float = 1.0,
+    memory: bool = True,
+) -> float:
+    """The ratio L' / n of the plain network whose four-point vertex equals that of the given network at its last layer.
+
+    Implements Chapter 2, Sec. "The aspect ratio", eq. `eq-effective-ratio` (derived there). The leading-order vertex
+    ``V / (n K^2)`` of `normalized_vertex` is what the finite-width corrections of a network of this activation see, and
+    for the plain network it grows with depth (linearly, ``c L / n``, in the scale-invariant class). This function
+    computes the residual network's vertex at ``depth`` and returns the depth L' (interpolated between integers) at
+    which the plain network of the same activation, ``C_b``, ``C_W`` and ``K0`` reaches it, divided by the width. Both
+    vertices scale as 1 / n at leading order, so the result is ``depth / width`` times a number that does not depend on
+    the width; for the plain network it is ``depth / width``. For the linear network with ``shortcut^2 + branch^2 = 1``
+    it is ``(1 - shortcut^4) depth / width``.
+
+    Args:
+        activation: a name or an elementwise callable.
+        C_b, C_W: bias and weight variances, >= 0.
+        K0: the single-input variance of the first preactivations, > 0.
+        depth: the number of nonlinear layers, >= 1.
+        width: the hidden width n, >= 1.
+        shortcut, branch: the residual weights, as in `normalized_vertex`.
+        memory: as in `normalized_vertex` (False for the closed recursion eq. `eq-residual-closure`).
+
+    Raises:
+        ValueError: as `normalized_vertex`, if depth < 1, or if the plain vertex stops growing before it reaches the
+            residual one (beyond 64 times ``depth`` layers).
+    """
+    depth = check_integer("depth", depth, minimum=1)
+    target = float(normalized_vertex(activation, C_b, C_W, K0, depth, width, shortcut=shortcut, branch=branch,
+                                     memory=memory)[-1])
+    horizon = depth
+    while True:
+        plain = normalized_vertex(activation, C_b, C_W, K0, horizon, width).numpy()
+        if plain[-1] >= target or horizon >= 64 * depth:
+            break
+        horizon *= 2
+    if plain[-1] < target or bool((np.diff(plain) <= 0).any()):
+        raise ValueError(f"the plain vertex of {activation_name(activation)!r} does not grow to the residual one "
+                         f"({target:.3g}) within {horizon} layers")
+    return float(np.interp(target, plain, np.arange(horizon + 1))) / width
