@@ -11,7 +11,8 @@ import chess.polyglot
 import pytest
 
 from dltheory.engine import (
-    MATE, SWITCHES, Engine, _Search, evaluate, move_delta, piece_square, static_exchange, structure, zobrist_after, zobrist_null,
+    MATE, SWITCHES, Engine, _Search, effective_branching_factor, evaluate, iteration_overhead, move_delta, piece_square,
+    static_exchange, structure, zobrist_after, zobrist_null,
 )
 from dltheory.games import Chess
 from dltheory.search import alphabeta, minimax
@@ -390,3 +391,21 @@ def test_static_exchange_against_the_exchange_played_out() -> None:
             assert taken == expected, (board.fen(), move.uci())
             checked += 1
     assert checked > 200
+
+
+def test_iteration_overhead_is_the_geometric_series() -> None:
+    # Exact geometric growth: the ratio of all iterations to the last is sum_j b^-j, and tends to b / (b - 1).
+    nodes = [5 * 3**k for k in range(6)]
+    b = effective_branching_factor(nodes)
+    assert b == pytest.approx(3.0)
+    assert iteration_overhead(b, len(nodes)) == pytest.approx(sum(nodes) / nodes[-1])
+    assert iteration_overhead(3.0, 60) == pytest.approx(1.5)
+    assert effective_branching_factor([10, 90, 160]) == pytest.approx(4.0)  # the geometric mean of the ratios
+    with pytest.raises(ValueError, match="iteration_nodes"):
+        effective_branching_factor([10])
+    with pytest.raises(ValueError, match="iteration_nodes"):
+        effective_branching_factor([10, 0])
+    with pytest.raises(ValueError, match="branching"):
+        iteration_overhead(1.0, 3)
+    with pytest.raises(ValueError, match="depth"):
+        iteration_overhead(2.0, 0)

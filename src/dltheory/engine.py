@@ -38,7 +38,7 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import chess
@@ -372,6 +372,42 @@ class EngineResult:
     def nps(self) -> float:
         """Nodes per second."""
         return self.nodes / max(self.seconds, 1e-9)
+
+
+def effective_branching_factor(iteration_nodes: Sequence[int]) -> float:
+    """The effective branching factor ``(N(k) / N(1)) ** (1 / (k - 1))`` of iterations 1..k of iterative deepening.
+
+    Chapter 4, Sec. 'Search techniques every engine uses', eq. (eq-id-overhead): the mean growth per
+    ply of the node counts ``N(1), ..., N(k)`` of successive iterations (the geometric mean of the
+    ratios ``N(j) / N(j - 1)``, so the alternation between odd and even depths averages out over
+    whole pairs of plies).
+
+    Raises:
+        ValueError: if fewer than two counts are given or a count is not a positive integer.
+    """
+    counts = list(iteration_nodes)
+    if len(counts) < 2:
+        raise ValueError(f"iteration_nodes must hold at least two counts, got {counts!r}")
+    for n in counts:
+        check_integer("iteration_nodes", n, 1)
+    return (counts[-1] / counts[0]) ** (1 / (len(counts) - 1))
+
+
+def iteration_overhead(branching: float, depth: int) -> float:
+    """Nodes of iterations 1..d together over the last one's, ``sum_{j=0}^{d-1} b**(-j)``, when N(k) grows as b^k.
+
+    Chapter 4, Sec. 'Search techniques every engine uses', eq. (eq-id-overhead) (derived here, for the
+    iterative deepening of Slate & Atkin 1977): if each iteration visits `branching` times the nodes of the
+    one before, the shallower iterations add a geometric series to the last one, and the ratio tends
+    to ``b / (b - 1)`` as the depth grows.
+
+    Raises:
+        ValueError: if `branching` is not a number > 1 or `depth` not an integer >= 1.
+    """
+    if not isinstance(branching, (int, float)) or not branching > 1:
+        raise ValueError(f"branching must be a number > 1, got {branching!r}")
+    d = check_integer("depth", depth, 1)
+    return sum(branching ** -j for j in range(d))
 
 
 class _Stop(Exception):
