@@ -87,7 +87,13 @@ WRONG_THEORIES: list[WrongTheory] = [
               "        prior = torch.softmax(net(torch.tensor([e.features for e in examples]))[0], dim=1)\n"
               "    return [dataclasses.replace(e, policy=tuple(row.tolist())) for e, row in zip(examples, prior)]\n"
               "m.self_play = self_play",
-        caught_by="ch04.az.selfplay-agreement"),
+        caught_by="ch04.az.selfplay-second-seat"),
+    WrongTheory(
+        notebook=ALPHAZERO, name="selfplay-value-wrong-side", kind="sign",
+        description="self-play labels each position with the result for the player who just moved, not the side to move",
+        patch="import dataclasses\nimport dltheory.alphazero as m\n_self_play = m.self_play\n"
+              "m.self_play = lambda net, game, **kwargs: [dataclasses.replace(e, value=-e.value) for e in _self_play(net, game, **kwargs)]",
+        caught_by="ch04.az.selfplay-second-seat"),
     WrongTheory(
         notebook=NNUE, name="capture-changes-no-column", kind="dropped-term",
         description="a capture changes only the mover's two squares in each half: the victim's column forgotten",
