@@ -221,3 +221,50 @@ def test_linear_ntk_relative_variance_and_its_estimator() -> None:
     assert float(estimate.value) == pytest.approx(linear_ntk_relative_variance(2, 16), abs=4 * float(estimate.stderr) + 8 / 16**2)
     with pytest.raises(ValueError, match="samples"):
         relative_variance(torch.ones(1))
+
+
+def test_sample_tangent_kernels_has_the_law_of_real_networks() -> None:
+    from dltheory.ensembles import random_mlp, relative_variance, sample_tangent_kernels, tangent_kernel
+
+    # The sampler draws only W a and W^T g; real networks form every weight. Same law: the mean and the
+    # relative variance agree within their sampling errors (narrow nets, where both are far from their limits).
+    generator = torch.Generator().manual_seed(6)
+    x = torch.randn(1, 5, generator=generator)
+    for activation, C_b, C_W in (("tanh", 0.1, 1.5), ("relu", 0.0, 2.0)):
+        drawn = sample_tangent_kernels(activation, C_b, C_W, x, 6, 3, 40000, generator, lambda_b=0.7, lambda_W=1.3)
+        real = torch.tensor([tangent_kernel(random_mlp(activation, C_b, C_W, 5, 6, 3, generator).double(), x.double(),
+                                            lambda_b=0.7, lambda_W=1.3) for _ in range(1500)], dtype=torch.float64)
+        assert drawn.shape == (40000,) and drawn.dtype == torch.float64
+        gap = abs(float(drawn.mean() - real.mean()))
+        assert gap <= 4 * (float(drawn.var()) / 40000 + float(real.var()) / 1500) ** 0.5
+        spread_drawn, spread_real = relative_variance(drawn[:20000], generator), relative_variance(real, generator)
+        assert abs(float(spread_drawn.value - spread_real.value)) <= 4 * float((spread_drawn.stderr**2 + spread_real.stderr**2) ** 0.5)
+    with pytest.raises(ValueError, match="x must be"):
+        sample_tangent_kernels("relu", 0.0, 2.0, torch.ones(2, 4), 8, 2, 10)
+    with pytest.raises(ValueError, match="n_networks"):
+        sample_tangent_kernels("relu", 0.0, 2.0, torch.ones(1, 4), 8, 2, 0)
+
+
+def test_train_mlps_initialises_as_random_mlp_and_descends() -> None:
+    from dltheory.ensembles import train_mlps
+    from dltheory.rgflow import input_kernel, kernel_recursion
+
+    generator = torch.Generator().manual_seed(7)
+    X, y = torch.randn(8, 5, generator=generator, dtype=torch.float64), torch.randn(8, generator=generator, dtype=torch.float64)
+    # Before the first step E[(f(x) - y)^2] = K_out(x) + y^2 over the networks, with K_out from the kernel flow.
+    C_W = torch.full((4000,), 1.5)
+    losses = train_mlps("tanh", 0.1, C_W, X, y, 16, 2, 1, 1e-3, generator)
+    K_out = torch.stack([kernel_recursion("tanh", 0.1, 1.5, float(input_kernel(x[None], 0.1, 1.5)[0, 0]), 3)[-1] for x in X])
+    expected = float((K_out + y**2).mean())
+    assert abs(float(losses[0].mean()) - expected) <= 4 * float(losses[0].std()) / 4000**0.5 + 0.02 * expected  # O(1/n) at n = 16
+    # A small step lowers every network's loss, and a fixed generator reproduces the run.
+    small = train_mlps("tanh", 0.1, torch.tensor([1.0, 1.5, 2.0]), X, y, 16, 2, 20, 1e-2, torch.Generator().manual_seed(8))
+    assert bool((small[1:] < small[:-1]).all())
+    again = train_mlps("tanh", 0.1, torch.tensor([1.0, 1.5, 2.0]), X, y, 16, 2, 20, 1e-2, torch.Generator().manual_seed(8))
+    assert torch.equal(small, again) and small.shape == (21, 3)
+    with pytest.raises(ValueError, match="C_W"):
+        train_mlps("tanh", 0.1, torch.tensor(1.5), X, y, 16, 2, 1, 1e-3)
+    with pytest.raises(ValueError, match="y must be"):
+        train_mlps("tanh", 0.1, C_W[:2], X, y[:3], 16, 2, 1, 1e-3)
+    with pytest.raises(ValueError, match="learning_rate"):
+        train_mlps("tanh", 0.1, C_W[:2], X, y, 16, 2, 1, 0.0)

@@ -378,6 +378,162 @@ def tangent_kernel(model: torch.nn.Sequential, x: torch.Tensor, lambda_b: float 
     return sum(float((g**2).sum()) * (lambda_W / p.shape[1] if p.ndim == 2 else lambda_b) for g, p in zip(grads, params))
 
 
+def sample_tangent_kernels(
+    activation: str | Activation,
+    C_b: float,
+    C_W: float,
+    x: torch.Tensor,
+    width: int,
+    depth: int,
+    n_networks: int,
+    generator: torch.Generator | None = None,
+    *,
+    lambda_b: float = 1.0,
+    lambda_W: float = 1.0,
+) -> torch.Tensor:
+    """The tangent kernel Theta(x, x) of `n_networks` random networks of `random_mlp`'s shape, drawn at once.
+
+    Serves Chapter 2, Sec. "Criticality and phases", eq. `eq-ntk-recursion`: the Monte-Carlo side
+    of the tangent kernel, with the same law and learning-rate convention as `tangent_kernel` of a
+    `random_mlp(activation, C_b, C_W, n_0, width, depth)`, at O(width) instead of O(width^2) per layer.
+    For one input the gradient of a weight matrix is the outer product g a^T of the gradient g
+    with respect to the layer's output and the layer's input a, so Theta is the sum over the
+    Linear layers of (lambda_b + lambda_W ``a.a`` / fan-in) ``g.g``, and only W a and W^T g are needed.
+    Split W into W P and W (1 - P), with P the projection on a: the first gives W a = u ``|a|``
+    with u an independent N(0, C_W / fan-in) vector, and the second, independent of everything
+    the forward pass sees, adds to W^T g a Gaussian vector with covariance (C_W / fan-in)
+    ``g.g`` (1 - P). So W^T g = a (u.g) / ``|a|`` + (1 - P) xi sqrt(C_W / fan-in) ``|g|``, exactly
+    in law; the forward pass is drawn as in `sample_preactivations`.
+
+    Args:
+        activation: a name or an elementwise callable.
+        C_b: bias variance, >= 0.
+        C_W: weight variance times fan-in, >= 0.
+        x: one input, shape (1, n_0); its device is where the sampling runs.
+        width: the hidden width n, >= 1.
+        depth: the number of hidden layers after the first preactivations, >= 0 (as `random_mlp`).
+        n_networks: how many independent networks, >= 1.
+        generator: a torch.Generator on the device of x (default: torch's global one).
+        lambda_b, lambda_W: the learning rates of biases and of weights (times fan-in), >= 0.
+
+    Returns:
+        A float64 tensor of shape (n_networks,): each network's Theta(x, x).
+
+    Raises:
+        ValueError: for an unknown activation name, negative C_b, C_W or learning rates, x not of shape
+            (1, n_0), width < 1, depth < 0 or n_networks < 1.
+    """
+    sigma, sigma_prime = get_activation(activation), derivative(activation)
+    C_b, C_W = check_number("C_b", C_b, minimum=0.0), check_number("C_W", C_W, minimum=0.0)
+    lambda_b, lambda_W = check_number("lambda_b", lambda_b, minimum=0.0), check_number("lambda_W", lambda_W, minimum=0.0)
+    width, depth = check_integer("width", width, minimum=1), check_integer("depth", depth, minimum=0)
+    n_networks = check_integer("n_networks", n_networks, minimum=1)
+    if not isinstance(x, torch.Tensor) or x.ndim != 2 or x.shape[0] != 1:
+        raise ValueError("x must be one input of shape (1, n_0)")
+
+    def normals(*shape: int) -> torch.Tensor:
+        return torch.randn(n_networks, *shape, generator=generator, device=x.device, dtype=torch.float64)
+
+    inputs, u, z = [x.to(torch.float64).expand(n_networks, -1)], [], []  # each Linear layer's input a and W a / |a|
+    for fan_out in [width] * (depth + 1) + [1]:
+        u.append(normals(fan_out) * (C_W / inputs[-1].shape[1]) ** 0.5)
+        z.append(C_b**0.5 * normals(fan_out) + inputs[-1].norm(dim=1, keepdim=True) * u[-1])
+        inputs.append(sigma(z[-1]))
+    theta = torch.zeros(n_networks, dtype=torch.float64, device=x.device)
+    g = torch.ones(n_networks, 1, dtype=torch.float64, device=x.device)  # d f / d (the output preactivation)
+    for layer in range(depth + 1, -1, -1):
+        a = inputs[layer]
+        norm2, g2 = (a**2).sum(1), (g**2).sum(1)
+        theta += (lambda_b + lambda_W * norm2 / a.shape[1]) * g2
+        if layer == 0:
+            break
+        a_hat = a / norm2.clamp_min(1e-300).sqrt().unsqueeze(1)
+        xi = normals(a.shape[1])
+        xi -= (xi * a_hat).sum(1, keepdim=True) * a_hat
+        back = a_hat * (u[layer] * g).sum(1, keepdim=True) + xi * (C_W / a.shape[1] * g2).sqrt().unsqueeze(1)
+        g = sigma_prime(z[layer - 1]) * back
+    return theta
+
+
+def train_mlps(
+    activation: str | Activation,
+    C_b: float,
+    C_W: torch.Tensor,
+    X: torch.Tensor,
+    y: torch.Tensor,
+    width: int,
+    depth: int,
+    steps: int,
+    learning_rate: float,
+    generator: torch.Generator | None = None,
+) -> torch.Tensor:
+    """Train one independent network per entry of `C_W` by full-batch gradient descent; return their losses.
+
+    Serves Chapter 2, Sec. "Criticality and phases" (trainability against the correlation depth,
+    Schoenholz et al. 2017): the networks are `random_mlp`'s (weights N(0, C_W / fan-in), biases
+    N(0, C_b), `depth` hidden layers of width `width` after the first preactivations, one linear
+    output), all held as one batch of weight tensors and multiplied with torch.bmm, so a grid of
+    initialisations trains at once. Each network minimises its own mean squared error
+    ``mean((f(X) - y)^2)`` by plain gradient descent with the given step size (the gradient of the
+    summed losses is each network's own gradient, since no parameter is shared).
+
+    Args:
+        activation: a name or an elementwise callable.
+        C_b: bias variance, >= 0.
+        C_W: one weight variance (times fan-in) per network, shape (networks,), each >= 0; its device
+            is where the training runs.
+        X: inputs, shape (points, n_0).
+        y: targets, shape (points,).
+        width: the hidden width n, >= 1.
+        depth: the number of hidden layers after the first preactivations, >= 0.
+        steps: the number of gradient steps, >= 1.
+        learning_rate: the step size, > 0.
+        generator: a torch.Generator on the device of C_W, for reproducible initialisations.
+
+    Returns:
+        A tensor of shape (steps + 1, networks): each network's loss before every step and after the last.
+
+    Raises:
+        ValueError: for an unknown activation name, negative C_b or C_W, X, y or C_W of the wrong shape,
+            width < 1, depth < 0, steps < 1 or learning_rate <= 0.
+    """
+    sigma = get_activation(activation)
+    C_b = check_number("C_b", C_b, minimum=0.0)
+    if not isinstance(C_W, torch.Tensor) or C_W.ndim != 1 or len(C_W) == 0 or bool((C_W < 0).any()):
+        raise ValueError("C_W must be a non-empty one-dimensional tensor of non-negative weight variances")
+    if not isinstance(X, torch.Tensor) or X.ndim != 2:
+        raise ValueError("X must be a tensor of shape (points, n_0)")
+    if not isinstance(y, torch.Tensor) or y.shape != X.shape[:1]:
+        raise ValueError(f"y must be a tensor of shape ({X.shape[0]},), one target per row of X")
+    width, depth = check_integer("width", width, minimum=1), check_integer("depth", depth, minimum=0)
+    steps = check_integer("steps", steps, minimum=1)
+    learning_rate = check_number("learning_rate", learning_rate)
+    if learning_rate <= 0:
+        raise ValueError(f"learning_rate must be positive, got {learning_rate}")
+    networks, device = len(C_W), C_W.device
+    sizes = [X.shape[1]] + [width] * (depth + 1) + [1]
+    params = []
+    for fan_in, fan_out in zip(sizes[:-1], sizes[1:]):
+        scale = (C_W.to(X.dtype) / fan_in).sqrt().reshape(-1, 1, 1)
+        params.append((torch.randn(networks, fan_out, fan_in, generator=generator, device=device, dtype=X.dtype) * scale).requires_grad_())
+        params.append((torch.randn(networks, 1, fan_out, generator=generator, device=device, dtype=X.dtype) * C_b**0.5).requires_grad_())
+    inputs, targets = X.to(device).expand(networks, -1, -1), y.to(device)
+    losses = []
+    for step in range(steps + 1):
+        h = inputs
+        for layer in range(0, len(params), 2):
+            h = torch.baddbmm(params[layer + 1], h if layer == 0 else sigma(h), params[layer].transpose(1, 2))
+        loss = ((h[..., 0] - targets) ** 2).mean(1)
+        losses.append(loss.detach())
+        if step == steps:
+            break
+        grads = torch.autograd.grad(loss.sum(), params)
+        with torch.no_grad():
+            for p, g in zip(params, grads):
+                p -= learning_rate * g
+    return torch.stack(losses)
+
+
 # Dynamical isometry: the input-output Jacobian (Chapter 2, Sec. "Dynamical isometry").
 
 

@@ -44,7 +44,7 @@ WRONG_THEORIES: list[WrongTheory] = [
         patch="import dltheory.rgflow as m\n_ntk_recursion = m.ntk_recursion\n"
               "m.ntk_recursion = lambda activation, C_b, C_W, K0, depth, **kw: "
               "_ntk_recursion(activation, C_b, C_W, K0, max(depth - 1, 0), **kw)",
-        caught_by="ch02.trainability.ntk-depth-4"),
+        caught_by="ch02.trainability.ntk-depth-16"),
     WrongTheory(
         notebook="book/ch02/residual.ipynb", name="residual-kernel-shortcut-not-squared", kind="exponent",
         description="the residual kernel recursion with gamma K instead of gamma^2 K for the shortcut's share",
@@ -115,7 +115,16 @@ WRONG_THEORIES: list[WrongTheory] = [
         description="the tangent-kernel recursion 10% high at every depth",
         patch="import dltheory.rgflow as m\n_ntk_recursion = m.ntk_recursion\n"
               "m.ntk_recursion = lambda *args, **kw: 1.1 * _ntk_recursion(*args, **kw)",
-        caught_by="ch02.trainability.ntk-depth-4"),
+        caught_by="ch02.trainability.ntk-depth-16"),
+    WrongTheory(
+        notebook="book/ch02/trainability.ipynb", name="ntk-increment-10pct-low", kind="constant",
+        description="each layer's addition to the tangent kernel 10% low (the input term Theta^(0) kept)",
+        patch="import dltheory.rgflow as m\n_ntk_recursion = m.ntk_recursion\n"
+              "def _wrong(*args, **kw):\n"
+              "    theta = _ntk_recursion(*args, **kw)\n"
+              "    return theta[0] + 0.9 * (theta - theta[0])\n"
+              "m.ntk_recursion = _wrong",
+        caught_by="ch02.trainability.ntk-depth-16"),
     WrongTheory(
         notebook="book/ch02/ntk_finite_width.ipynb", name="ntk-fluctuation-half-per-layer", kind="constant",
         description="each layer's chi^2_n / n factor given relative variance 1/n instead of 2/n in the tangent kernel's fluctuation",
