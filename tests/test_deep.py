@@ -87,3 +87,37 @@ def test_the_two_losses() -> None:
     assert float(run.loss[-1]) < float(run.loss[0])
     with pytest.raises(ValueError, match="loss must be one of"):
         train_deep(net, X, y, 0.01, 1, loss="hinge")
+
+
+def test_radius_bounds_the_path_and_equals_the_exact_norm_where_the_path_is_monotone() -> None:
+    X, y = data(12, 5, seed=8)
+    net = deep_relu(5, 64, 3, generator=torch.Generator().manual_seed(9))
+    run = train_deep(net, X, y, 2.0 / 64, 30)
+    start = [p for p in net.parameters() if p.requires_grad]
+    end = [p for p in run.model.parameters() if p.requires_grad]
+    exact = torch.stack([torch.linalg.matrix_norm(w - w0, ord=2) for w, w0 in zip(end, start)]).detach()
+    # the radius is a maximum over the path, so at least the final distance; for gradient descent on the logistic
+    # loss the distance grows step by step, so the maximum is the final distance itself
+    assert bool((run.radius >= exact - 1e-12).all())
+    assert torch.allclose(run.radius, exact, rtol=1e-9)
+    # one step of power iteration per update is a lower bound of the spectral norm at every step: after a single
+    # step (rank <= n) the radius is the exact norm of the update
+    one = train_deep(net, X, y, 2.0 / 64, 1)
+    moved = [p for p in one.model.parameters() if p.requires_grad]
+    first = torch.stack([torch.linalg.matrix_norm(w - w0, ord=2) for w, w0 in zip(moved, start)]).detach()
+    assert torch.allclose(one.radius, first, rtol=1e-12)
+
+
+def test_steps_to_loss_interpolates_in_log_loss() -> None:
+    from dltheory.deep import steps_to_loss
+
+    loss = torch.tensor([1.0, 0.5, 0.25, 0.125], dtype=F64)
+    assert steps_to_loss(loss, 0.5) == 1.0
+    assert steps_to_loss(loss, 2.0) == 0.0
+    assert steps_to_loss(loss, 0.25 * 2 ** -0.5) == pytest.approx(2.5, abs=1e-12)
+    with pytest.raises(ValueError, match="never reached"):
+        steps_to_loss(loss, 0.1)
+    with pytest.raises(ValueError, match="level"):
+        steps_to_loss(loss, 0.0)
+    with pytest.raises(ValueError, match="loss must"):
+        steps_to_loss(torch.tensor([1.0, -1.0]), 0.5)

@@ -5,7 +5,9 @@ The network is f(x) = v^T relu(W_L relu(... relu(W_1 x))) with L hidden layers o
 hidden layers only. `train_deep` runs gradient descent or SGD on the logistic loss
 ``(1/n) sum_i log(1 + exp(-y_i f(x_i)))`` (or the exponential loss) and records what the theorem is about: the training error, and how
 far each layer's weights move relative to their start, ``||W_l(k) - W_l(0)||_2 / ||W_l(0)||_2``, which shrinks
-like m^(-1/2) (the iterates stay in a small perturbation region around the initialization).
+like m^(-1/2), and the largest distance ``max_k ||W_l(k) - W_l(0)||_2`` reached along the way, the radius of the
+perturbation region around the initialization that the iterates stay in. `steps_to_loss` reads off when a loss curve
+first reaches a level, to compare gradient descent with SGD.
 
 Section of Chapter 1 served here: "Deep networks" (eq-deep-relu, thm-zou).
 """
@@ -68,12 +70,15 @@ class DeepTraining:
         loss: the training loss on the whole training set, shape (steps + 1,).
         errors: the number of misclassified training examples (y_i f(x_i) <= 0), shape (steps + 1,), int64.
         movement: ``||W_l(k) - W_l(0)||_2 / ||W_l(0)||_2`` at the last step, one entry per hidden layer, shape (L,).
+        radius: ``max_k ||W_l(k) - W_l(0)||_2`` over the run, one entry per hidden layer, shape (L,): the smallest
+            spectral ball around the initialization that holds every iterate of that layer.
         model: the trained network, a copy; the network passed to `train_deep` is left unchanged.
     """
 
     loss: torch.Tensor
     errors: torch.Tensor
     movement: torch.Tensor
+    radius: torch.Tensor
     model: nn.Sequential
 
 
@@ -104,8 +109,10 @@ def train_deep(model: nn.Sequential, X: torch.Tensor, y: torch.Tensor, eta: floa
     Chapter 1, Sec. "Deep networks" (Zou et al. 2020): ``W_l <- W_l - eta grad_l L_B`` for every trained layer,
     with ``L_B = (1/b) sum_{i in B} l(y_i f(x_i))`` (`classification_loss`) on the whole training set (gradient descent) or
     on `batch_size` examples drawn without replacement at each step (SGD). The spectral norms are those of the
-    weight matrices, so `movement` measures how far the iterates leave the initialization in the norm of the
-    perturbation region of the proof.
+    weight matrices, so `movement` and `radius` measure how far the iterates leave the initialization in the norm of
+    the perturbation region of the proof. The spectral distance along the way is followed by one step of power
+    iteration per update, warm-started from the previous step's vector (a lower bound that tracks the top singular
+    value because the displacement changes little per step); at the last step it is computed exactly.
 
     Args:
         model: a network from `deep_relu` (any `nn.Sequential` whose trainable parameters are weight matrices).
@@ -141,6 +148,8 @@ def train_deep(model: nn.Sequential, X: torch.Tensor, y: torch.Tensor, eta: floa
     trained = copy.deepcopy(model)
     weights = [p for p in trained.parameters() if p.requires_grad]
     start = [w.detach().clone() for w in weights]
+    directions = [torch.ones(w.shape[1], dtype=w.dtype) / math.sqrt(w.shape[1]) for w in weights]
+    radius = X.new_zeros(len(weights))
     values, errors = X.new_empty(steps + 1), torch.empty(steps + 1, dtype=torch.int64)
     X, y = X.detach(), y.detach().to(X.dtype)
     for k in range(steps + 1):
@@ -154,9 +163,42 @@ def train_deep(model: nn.Sequential, X: torch.Tensor, y: torch.Tensor, eta: floa
         batch_loss = classification_loss(y[rows] * trained(X[rows]).squeeze(1), loss)
         gradients = torch.autograd.grad(batch_loss, weights)
         with torch.no_grad():
-            for w, g in zip(weights, gradients):
+            for l, (w, w0, g) in enumerate(zip(weights, start, gradients)):
                 w -= eta * g
+                image = (w - w0) @ directions[l]                       # ||D v|| <= ||D||_2 for a unit v
+                radius[l] = torch.maximum(radius[l], image.norm())
+                power = (w - w0).T @ image
+                if float(power.norm()) > 0:
+                    directions[l] = power / power.norm()
     with torch.no_grad():
-        movement = torch.stack([torch.linalg.matrix_norm(w - w0, ord=2) / torch.linalg.matrix_norm(w0, ord=2)
-                                for w, w0 in zip(weights, start)])
-    return DeepTraining(loss=values, errors=errors, movement=movement, model=trained)
+        distance = torch.stack([torch.linalg.matrix_norm(w - w0, ord=2) for w, w0 in zip(weights, start)])
+        movement = distance / torch.stack([torch.linalg.matrix_norm(w0, ord=2) for w0 in start])
+    return DeepTraining(loss=values, errors=errors, movement=movement, radius=torch.maximum(radius, distance),
+                        model=trained)
+
+
+def steps_to_loss(loss: torch.Tensor, level: float) -> float:
+    """The (fractional) step at which a recorded loss curve first falls to `level`.
+
+    Chapter 1, Sec. "Deep networks": the iteration count that thm-zou bounds, read off a run of `train_deep` as a
+    continuous quantity, so that gradient descent and SGD can be compared to better than one step. Between the
+    last step above the level and the first at or below it, ``log loss`` is interpolated linearly.
+
+    Args:
+        loss: the loss at steps 0, 1, ..., shape (steps + 1,), positive.
+        level: the loss level, positive.
+
+    Raises:
+        ValueError: if loss is not a positive 1-D tensor, or level is not positive or never reached.
+    """
+    level = check_positive("level", level)
+    if not isinstance(loss, torch.Tensor) or loss.ndim != 1 or not bool((loss > 0).all()):
+        raise ValueError("loss must be a 1-D tensor of positive values")
+    below = (loss <= level).nonzero()
+    if len(below) == 0:
+        raise ValueError(f"level {level} is never reached: the smallest loss is {float(loss.min()):.4g}")
+    k = int(below[0])
+    if k == 0:
+        return 0.0
+    upper, lower = math.log(float(loss[k - 1])), math.log(float(loss[k]))
+    return k - 1 + (upper - math.log(level)) / (upper - lower)
