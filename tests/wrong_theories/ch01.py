@@ -87,4 +87,16 @@ WRONG_THEORIES: list[WrongTheory] = [
         patch="import torch\nimport dltheory.deep as m\n_loss = m.classification_loss\n"
               "m.classification_loss = lambda margins, loss='logistic': _loss(-margins, loss)",
         caught_by="ch01.deep.train-error"),
+    WrongTheory(
+        notebook=DEEP, name="deep-output-over-sqrt-width", kind="constant",
+        description="the output signs divided by sqrt(m), the 1/sqrt(m) of the two-layer model carried into a deep "
+                    "network whose He initialization already keeps f(x) of order one (a mean-field-like output)",
+        patch="import math\nimport torch\nimport dltheory.deep as m\n_deep_relu = m.deep_relu\n"
+              "def deep_relu(d, width, depth, **kwargs):\n"
+              "    net = _deep_relu(d, width, depth, **kwargs)\n"
+              "    with torch.no_grad():\n"
+              "        net[-1].weight /= math.sqrt(width)\n"
+              "    return net\n"
+              "m.deep_relu = deep_relu",
+        caught_by="ch01.deep.ball-radius"),
 ]
