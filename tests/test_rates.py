@@ -8,7 +8,9 @@ import pytest
 import torch
 
 from dltheory.approx import fit_relu_net
-from dltheory.rates import BarronTarget, barron_bound, barron_target, shallow_relu_net, uniform_ball
+from dltheory.rates import (BarronTarget, ball_projection, barron_bound, barron_target, cosine_ridge, maurey_constant,
+                            maurey_squared_errors, maurey_unit_norm, random_feature_width_sweep, rms_rate,
+                            shallow_relu_net, trained_width_sweep, uniform_ball)
 from dltheory.scaling import loglog_slope
 
 F64 = torch.float64
@@ -105,3 +107,78 @@ def test_cell_by_cell_error_of_a_lipschitz_target_is_h_over_sqrt12(d: int, sides
     for m, e in zip(sides, rms):
         assert e * m * math.sqrt(12) == pytest.approx(1.0, abs=0.05)  # cells near the kink: a fraction O(1/m)
     assert loglog_slope([m**d for m in sides], rms) == pytest.approx(-1 / d, abs=0.02)
+
+
+# ---------------------------------------------------------------- Sec. "Barron, done properly"
+
+
+def test_cosine_ridge_has_the_exact_norm_and_unit_direction() -> None:
+    target = cosine_ridge(5, 1.5, phase=-math.pi / 2, seed=2)
+    assert target.barron_norm == pytest.approx(1.5, rel=1e-14)
+    x = uniform_ball(100, 5, seed=0)
+    u = target.frequencies[0] / 1.5
+    assert torch.allclose(target(x), torch.sin(1.5 * x @ u), atol=1e-14)
+
+
+@pytest.mark.parametrize("d", [1, 3, 8])
+def test_ball_projection_matches_sampling(d: int) -> None:
+    law = ball_projection(d, radius=2.0)
+    z = uniform_ball(40_000, d, radius=2.0, seed=1)[:, 0].numpy()
+    assert law.var() == pytest.approx(4.0 / (d + 2), rel=1e-12)  # E x_1^2 = r^2 / (d + 2)
+    for q in (-1.0, 0.3, 1.2):  # the distribution function against the sample's, within 4 binomial standard errors
+        p = float(law.cdf(q))
+        assert abs(float((z <= q).mean()) - p) < 4 * math.sqrt(p * (1 - p) / z.size)
+
+
+def test_maurey_constant_for_a_monotone_profile_in_closed_form() -> None:
+    # sin(w z) with w < π/2 is monotone on [-1, 1]: V = 2 sin w, E||φ||^2 = V^2 / 2 for a symmetric law,
+    # ||g - g(-1)||^2 = E sin^2(w z) + sin^2 w; in d = 1 the law of z is uniform: E sin^2(w z) = 1/2 - sin(2w)/(4w)
+    w = 1.2
+    target = cosine_ridge(1, w, phase=-math.pi / 2)
+    expected = 2 * math.sin(w) ** 2 - (0.5 - math.sin(2 * w) / (4 * w) + math.sin(w) ** 2)
+    assert maurey_unit_norm(target) == pytest.approx(2 * math.sin(w) ** 2, rel=1e-9)
+    assert maurey_constant(target) == pytest.approx(expected, rel=1e-9)
+
+
+def test_maurey_squared_errors_have_the_lemmas_mean() -> None:
+    target = cosine_ridge(3, 2.0, phase=0.3, seed=1)
+    errors = 8 * maurey_squared_errors(target, 8, draws=4000, points=200, seed=0)
+    se = float(errors.std()) / math.sqrt(errors.numel())
+    assert abs(float(errors.mean()) - maurey_constant(target)) < 4 * se
+    assert abs(float(errors.mean()) - maurey_unit_norm(target)) > 10 * se  # the mean term is visible
+
+
+def test_rms_rate_recovers_a_known_slope() -> None:
+    widths = [4, 16, 64]
+    generator = torch.Generator().manual_seed(0)
+    errors = [n ** -1.0 * (1 + 0.1 * torch.randn(500, generator=generator, dtype=F64)) for n in widths]
+    slope, se = rms_rate(widths, errors)
+    assert slope == pytest.approx(-0.5, abs=4 * se)
+    assert 0 < se < 0.01
+
+
+def test_width_sweeps_fit_a_ridge_function() -> None:
+    target = cosine_ridge(2, 1.0, phase=-math.pi / 2, seed=0)
+    spread = float(target(uniform_ball(20_000, 2, seed=9)).std())
+    trained = trained_width_sweep(target, [4, 32], seeds=2, steps=150, batch=64)
+    fixed = random_feature_width_sweep(target, [4, 32], seeds=2, samples=500)
+    for sweep in (trained, fixed):
+        assert sweep.errors.shape == (2, 2)
+        assert float(sweep.mean()[-1]) < 0.2 * spread  # both learn the target, far better than a constant
+        assert sweep.slopes().shape == (2,)
+    assert float(fixed.mean()[-1]) < float(fixed.mean()[0])  # more random features help
+
+
+def test_barron_done_properly_bad_inputs() -> None:
+    with pytest.raises(ValueError, match="frequency_norm"):
+        cosine_ridge(2, 0.0)
+    with pytest.raises(ValueError, match="one term"):
+        maurey_constant(barron_target(2, terms=3))
+    with pytest.raises(ValueError, match="width"):
+        maurey_squared_errors(cosine_ridge(2, 1.0), 0, draws=2)
+    with pytest.raises(ValueError, match="same length"):
+        rms_rate([4, 16], [torch.ones(3)])
+    with pytest.raises(ValueError, match="seeds"):
+        trained_width_sweep(cosine_ridge(2, 1.0), [4, 8], seeds=1)
+    with pytest.raises(ValueError, match="widths"):
+        random_feature_width_sweep(cosine_ridge(2, 1.0), [4])
