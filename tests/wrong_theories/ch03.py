@@ -149,3 +149,27 @@ WRONG_THEORIES: list[WrongTheory] = [
         caught_by="ch03.norms.random-tv"),
 ]
 
+
+BARRON = "book/ch03/barron.ipynb"
+
+WRONG_THEORIES += [
+    WrongTheory(
+        notebook=BARRON, name="ball-projection-of-the-sphere", kind="exponent",
+        description="the law of u·x on the uniform ball taken as that on the sphere, density (1 - z²)^((d-3)/2) "
+                    "instead of (1 - z²)^((d-1)/2)",
+        patch="import scipy.stats\nimport dltheory.rates as m\n"
+              "m.ball_projection = lambda d, radius=1.0: scipy.stats.beta((d - 1) / 2, (d - 1) / 2, loc=-radius, scale=2 * radius)",
+        caught_by="ch03.barron.maurey-d2"),
+    WrongTheory(
+        notebook=BARRON, name="ball-projection-uniform", kind="dropped-term",
+        description="the projection u·x of the uniform ball taken as uniform on [-r, r], its concentration in d dimensions dropped",
+        patch="import scipy.stats\nimport dltheory.rates as m\n"
+              "m.ball_projection = lambda d, radius=1.0: scipy.stats.uniform(loc=-radius, scale=2 * radius)",
+        caught_by="ch03.barron.maurey-d8"),
+    WrongTheory(
+        notebook=BARRON, name="barron-squared-error-as-error-maurey", kind="exponent",
+        description="Barron's bound (2rC_f)²/n on the squared error quoted as a bound on the error: rate n^-1",
+        patch="import dltheory.rates as m\n"
+              "m.barron_bound = lambda barron_norm, radius, width: (2 * radius * barron_norm) ** 2 / (width // 2)",
+        caught_by="ch03.barron.maurey-rate-d8"),
+]
