@@ -30,6 +30,7 @@ CLAIMS_FILE = ROOT / "_build" / "test-claims.jsonl"
 NOTEBOOK_BUDGET_S = 60.0
 
 _notebook_seconds: dict[str, float] = defaultdict(float)
+_cell_seconds: dict[str, tuple[float, ...]] = {}
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -55,6 +56,13 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
         flag = "  OVER BUDGET" if seconds > NOTEBOOK_BUDGET_S else ""
         terminalreporter.write_line(f"{path:<{width}}  {seconds:6.1f} s{flag}")
     terminalreporter.write_line(f"{'total':<{width}}  {sum(_notebook_seconds.values()):6.1f} s")
+    for path, seconds in _notebook_seconds.items():  # where an over-budget notebook's time went
+        cells = _cell_seconds.get(path)
+        if seconds > NOTEBOOK_BUDGET_S and cells:
+            slowest = max(range(len(cells)), key=cells.__getitem__)
+            terminalreporter.write_line(
+                f"{path}: {sum(cells):.1f} s in its {len(cells)} code cells (slowest: code cell {slowest + 1}, "
+                f"{cells[slowest]:.1f} s), {seconds - sum(cells):.1f} s outside them")
 
 
 class _Prefetch:
@@ -112,6 +120,7 @@ def executed_notebooks() -> dict[str, run_notebooks.Execution]:
     results = _Prefetch.notebooks()
     for result in results:
         _notebook_seconds[result.path] += result.seconds
+        _cell_seconds[result.path] = result.cell_seconds
     return {result.path: result for result in results}
 
 

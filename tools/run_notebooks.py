@@ -39,6 +39,7 @@ class Execution:
     path: str
     seconds: float
     error: str | None
+    cell_seconds: tuple[float, ...] = ()  # each code cell, busy to idle by the kernel's clock (0 if not run)
 
     @property
     def passed(self) -> bool:
@@ -79,12 +80,32 @@ def execute(path: Path, *, timeout: int = TIMEOUT_S, env: dict[str, str] | None 
         if first_cell is not None:
             notebook.cells.insert(0, nbformat.v4.new_code_cell(first_cell))
         try:
-            result = single_nb_execution(notebook, cwd=str(path.parent), timeout=timeout, allow_errors=False)
+            result = single_nb_execution(notebook, cwd=str(path.parent), timeout=timeout, allow_errors=False,
+                                         record_timing=True)
             return notebook, result.time, result.exc_string
         except Exception:  # the kernel did not start or died outside a cell: not the notebook's fault
             if attempt == KERNEL_STARTS:
                 return notebook, 0.0, traceback.format_exc()
     raise ValueError(f"KERNEL_STARTS must be at least 1, got {KERNEL_STARTS}")
+
+
+def cell_seconds(notebook: nbformat.NotebookNode) -> tuple[float, ...]:
+    """Each code cell's run time, busy to idle by the kernel's clock, and the timing metadata removed.
+
+    A notebook far slower than the sum of its cells lost the time outside them (kernel start, shutdown,
+    messages): the test summary prints both for a notebook over budget.
+    """
+    from datetime import datetime
+
+    seconds = []
+    for cell in notebook.cells:
+        if cell.cell_type != "code":
+            continue
+        timing = cell.metadata.pop("execution", {})
+        busy, idle = timing.get("iopub.status.busy"), timing.get("iopub.status.idle")
+        seconds.append((datetime.fromisoformat(idle.rstrip("Z")) - datetime.fromisoformat(busy.rstrip("Z")))
+                       .total_seconds() if busy and idle else 0.0)
+    return tuple(seconds)
 
 
 def submit(pool: Executor, paths: list[Path], *, cache_path: Path = CACHE,
@@ -106,7 +127,7 @@ def submit(pool: Executor, paths: list[Path], *, cache_path: Path = CACHE,
     def collect() -> list[Execution]:
         for path, future in pending.items():
             notebook, seconds, error = future.result()
-            results[path] = Execution(path.relative_to(root).as_posix(), seconds, error)
+            results[path] = Execution(path.relative_to(root).as_posix(), seconds, error, cell_seconds(notebook))
             if error is None:
                 cache.cache_notebook_bundle(
                     CacheBundleIn(notebook, str(path), data={"execution_seconds": seconds}),
