@@ -19,18 +19,20 @@ it buys (Sec. 'What each part buys', eq. (eq-node-ratio)):
   variation search, aspiration windows, null-move pruning, late-move reductions, check
   extensions, static exchange evaluation (`static_exchange`), killer and history ordering
   (Schaeffer 1989);
-- evaluation by material and piece-square tables, updated incrementally, Sec. 'Evaluation'
-  (the idea as described by Klein 2022; the numbers here are this book's own, made from simple
-  rules: centralise knights and bishops, advance pawns, rooks to the seventh, king at home), or
-  any evaluation passed as `Engine(evaluate=...)`.
+- evaluation by material and piece-square tables, updated incrementally (the idea as described by
+  Klein 2022; the numbers here are this book's own, made from simple rules: centralise knights and
+  bishops, advance pawns, rooks to the seventh), plus a structure term computed where the search
+  stops: passed, doubled and isolated pawns and the king's square and pawn shelter, mixed between
+  middlegame and endgame values by the game phase, the bishop pair and rooks on open files,
+  Sec. 'Evaluation', eqs. (eq-pst) and (eq-eval); or any evaluation passed as `Engine(evaluate=...)`.
 
 Scores are centipawns for the side to move. A mate found at ply p scores MATE - p (so shorter
 mates score higher); `EngineResult.mate` turns it into moves. A position that repeats one of
 the game or of the search scores 0, as does one after 100 plies without capture or pawn move
 unless it is checkmate.
 
-Deliberate simplifications, to keep it readable in one sitting: one king table for all phases of
-the game, fixed reductions (R = 2 for the null move, one ply for late moves), and no pruning by
+Deliberate simplifications, to keep it readable in one sitting: no mobility or attack terms in the
+evaluation, fixed reductions (R = 2 for the null move, one ply for late moves), and no pruning by
 futility or move count.
 """
 
@@ -564,8 +566,8 @@ class Engine:
         evaluate: the static evaluation, a callable ``evaluate(board) -> int`` giving centipawns
             for the side to move of a `chess.Board` (its move stack included), called wherever the
             search stops (stand pat in quiescence, the horizon without it, the null-move test).
-            None (the default) uses this module's `evaluate` (eq. (eq-pst)), updated incrementally
-            by `move_delta`. An evaluation that keeps its own incremental state (an NNUE
+            None (the default) uses this module's `evaluate` (eq. (eq-eval)), its piece-square part
+            updated incrementally by `move_delta`. An evaluation that keeps its own incremental state (an NNUE
             accumulator, Sec. 'Networks for chess') may also define the methods ``reset(board)``,
             called once at the start of each search with (a copy of) the root position;
             ``push(board, move)``, called just before the search makes `move` on `board` (`move`
