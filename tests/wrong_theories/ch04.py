@@ -154,4 +154,16 @@ WRONG_THEORIES: list[WrongTheory] = [
               "    return gains[0]\n"
               "m.static_exchange = static_exchange",
         caught_by="ch04.techniques.see-xray"),
+    WrongTheory(
+        notebook=TECHNIQUES, name="id-overhead-last-iteration-dropped", kind="dropped-term",
+        description="the overhead of iterative deepening counted as the earlier iterations alone, sum_{j>=1} b^-j ~ 1/(b - 1), the last iteration's own 1 dropped",
+        patch="import dltheory.engine as m\n_overhead = m.iteration_overhead\n"
+              "m.iteration_overhead = lambda branching, depth: _overhead(branching, depth) - 1.0",
+        caught_by="ch04.techniques.id-overhead"),
+    WrongTheory(
+        notebook=TECHNIQUES, name="ebf-per-two-plies", kind="exponent",
+        description="the effective branching factor taken per pair of plies, (N(k)/N(1))^(2/(k-1)), as the minimal tree grows by b every other ply",
+        patch="import dltheory.engine as m\n_ebf = m.effective_branching_factor\n"
+              "m.effective_branching_factor = lambda nodes: _ebf(nodes) ** 2",
+        caught_by="ch04.techniques.id-overhead"),
 ]
