@@ -112,8 +112,12 @@ def main() -> int:
     parser.add_argument("--engine", choices=("ours", "sunfish", "both"), default="both")
     args = parser.parse_args()
     positions = load_suite()[: args.limit]
-    commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True,
-                            cwd=Path(__file__).parent).stdout.strip() or "unknown"
+    here = Path(__file__).parent
+    commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, cwd=here).stdout.strip()
+    edited = subprocess.run(["git", "diff", "--quiet", "HEAD", "--", "../src/dltheory/engine.py"], cwd=here).returncode
+    last = subprocess.run(["git", "log", "-1", "--format=%h", "--", "../src/dltheory/engine.py"], capture_output=True,
+                          text=True, cwd=here).stdout.strip()
+    commit = f"{commit or 'unknown'}, engine.py last changed in {last or 'unknown'}" + (" and edited since" if edited else "")
     print(f"machine: {platform.machine()}, {cpu_model()}, {os.cpu_count()} cores, Python {platform.python_version()}; "
           f"commit {commit}; {len(positions)} positions of {SUITE.name}, {args.movetime} s each", flush=True)
     runners = {"ours": run_ours, "sunfish": run_sunfish}
