@@ -131,4 +131,18 @@ WRONG_THEORIES: list[WrongTheory] = [
         patch="import dltheory.rgflow as m\n_linear_ntk_relative_variance = m.linear_ntk_relative_variance\n"
               "m.linear_ntk_relative_variance = lambda depth, width: _linear_ntk_relative_variance(depth, 2 * width)",
         caught_by="ch02.ntk-finite.relative-variance"),
+    WrongTheory(
+        notebook="book/ch02/aspect_ratio.ipynb", name="effective-ratio-from-closure", kind="dropped-term",
+        description="the residual network's effective aspect ratio from the closed recursion in V alone (a neuron's memory of its "
+                    "own past dropped), as if the nearly-Gaussian closure held for ReLU",
+        patch="import dltheory.rgflow as m\n_effective_aspect_ratio = m.effective_aspect_ratio\n"
+              "m.effective_aspect_ratio = lambda *args, **kw: _effective_aspect_ratio(*args, **{**kw, 'memory': False})",
+        caught_by="ch02.aspect.residual-effective-ratio"),
+    WrongTheory(
+        notebook="book/ch02/ntk_finite_width.ipynb", name="step-scale-ntk-one-layer-short", kind="off-by-one",
+        description="the learning rate scaled by the tangent kernel one layer short (the readout layer forgotten in Theta^(L))",
+        patch="import dltheory.rgflow as m\n_ntk_recursion = m.ntk_recursion\n"
+              "m.ntk_recursion = lambda activation, C_b, C_W, K0, depth, **kw: "
+              "_ntk_recursion(activation, C_b, C_W, K0, max(depth - 1, 0), **kw)",
+        caught_by="ch02.ntk-finite.step-scaled"),
 ]
