@@ -30,6 +30,11 @@ TIMEOUT_S = 180  # the book's execute.timeout in _config.yml: the longest a sing
 KERNEL_STARTS = 3  # attempts to start a kernel before a notebook counts as failed
 #: The kernels run single-threaded: two small notebooks on two cores beat one notebook on two threads.
 THREAD_ENV = {"OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1"}
+#: Run in each kernel before the notebook. A widget cell flushes its output streams about twenty times, and
+#: each flush waits up to ipykernel's `flush_timeout` (10 s) for the output thread; on the CI machine the
+#: four widget notebooks each took about 180 s longer than anywhere else, as if every such wait ran out.
+#: A second bounds that cost; the output is still sent, in order, before the cell reports idle.
+KERNEL_LINES = ["import ipykernel.iostream; ipykernel.iostream.OutStream.flush_timeout = 1.0"]
 
 
 @dataclass(frozen=True)
@@ -81,7 +86,8 @@ def execute(path: Path, *, timeout: int = TIMEOUT_S, env: dict[str, str] | None 
             notebook.cells.insert(0, nbformat.v4.new_code_cell(first_cell))
         try:
             result = single_nb_execution(notebook, cwd=str(path.parent), timeout=timeout, allow_errors=False,
-                                         record_timing=True)
+                                         record_timing=True, extra_arguments=[
+                                             f"--IPKernelApp.exec_lines={line}" for line in KERNEL_LINES])
             return notebook, result.time, result.exc_string
         except Exception:  # the kernel did not start or died outside a cell: not the notebook's fault
             if attempt == KERNEL_STARTS:
