@@ -161,9 +161,9 @@ WRONG_THEORIES: list[WrongTheory] = [
               "m.iteration_overhead = lambda branching, depth: _overhead(branching, depth) - 1.0",
         caught_by="ch04.techniques.id-overhead"),
     WrongTheory(
-        notebook=TECHNIQUES, name="ebf-per-two-plies", kind="exponent",
-        description="the effective branching factor taken per pair of plies, (N(k)/N(1))^(2/(k-1)), as the minimal tree grows by b every other ply",
+        notebook=TECHNIQUES, name="ebf-square-root", kind="exponent",
+        description="the effective branching factor as the minimal tree's sqrt of the growth, (N(k)/N(1))^(1/(2(k-1))), as if b^(d/2) held per iteration",
         patch="import dltheory.engine as m\n_ebf = m.effective_branching_factor\n"
-              "m.effective_branching_factor = lambda nodes: _ebf(nodes) ** 2",
+              "m.effective_branching_factor = lambda nodes: _ebf(nodes) ** 0.5",
         caught_by="ch04.techniques.id-overhead"),
 ]
