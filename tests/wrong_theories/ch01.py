@@ -99,4 +99,14 @@ WRONG_THEORIES: list[WrongTheory] = [
               "    return net\n"
               "m.deep_relu = deep_relu",
         caught_by="ch01.deep.ball-radius"),
+    WrongTheory(
+        notebook=DEEP, name="sgd-batch-normalized-by-n", kind="constant",
+        description="the mini-batch estimate of the full gradient normalized by n instead of B, (1/n) sum over the "
+                    "batch of the per-example gradients: an SGD step B/n as long as gradient descent's",
+        patch="import dltheory.deep as m\n_train_deep = m.train_deep\n"
+              "def train_deep(model, X, y, eta, steps, *, batch_size=None, **kwargs):\n"
+              "    eta = eta if batch_size is None else eta * batch_size / X.shape[0]\n"
+              "    return _train_deep(model, X, y, eta, steps, batch_size=batch_size, **kwargs)\n"
+              "m.train_deep = train_deep",
+        caught_by="ch01.deep.sgd-steps"),
 ]
