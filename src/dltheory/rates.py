@@ -261,7 +261,7 @@ def maurey_squared_errors(target: BarronTarget, width: int, draws: int, points: 
     ``E||f - f_n||^2`` and their scatter includes the test sample's.
 
     Args:
-        target: a one-term `BarronTarget`, a cos(||ω|| u · x + φ).
+        target: a one-term `BarronTarget`, ``a cos(||ω|| u · x + φ)``.
         width: n, the units per network, >= 1.
         draws: the number of networks, >= 1.
         points: test points per network, >= 1.
@@ -383,7 +383,7 @@ def trained_width_sweep(target: BarronTarget, widths: Sequence[int], seeds: int 
     f(x) = c + sum_k a_k ReLU(w_k · x + b_k) at PyTorch's default initialisation (as `shallow_relu_net`); all are
     trained together as one batched computation by `dltheory.approx.adam_steps` on the summed mean squared
     errors (Adam acts coordinate by coordinate, so the networks do not interact). Each step draws a fresh batch
-    uniform on the ball for each seed: the loss is an unbiased estimate of the L2(μ) error, so there is no
+    uniform on the ball for each seed, so the loss is an unbiased estimate of the L2(μ) error and there is no
     estimation error to separate from approximation and optimisation. Float64 on `device`.
 
     Raises:
