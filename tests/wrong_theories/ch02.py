@@ -145,4 +145,31 @@ WRONG_THEORIES: list[WrongTheory] = [
               "m.ntk_recursion = lambda activation, C_b, C_W, K0, depth, **kw: "
               "_ntk_recursion(activation, C_b, C_W, K0, max(depth - 1, 0), **kw)",
         caught_by="ch02.ntk-finite.step-scaled"),
+    WrongTheory(
+        notebook="book/ch02/phase_diagram.ipynb", name="xi-c-at-input-variance", kind="dropped-term",
+        description="the correlation depth from chi_perp at the input variance K0, not at the fixed point K* the variance settles at",
+        patch="import math\nimport dltheory.rgflow as m\n"
+              "def _wrong(activation, C_b, C_W, K0=1.0):\n"
+              "    chi = float(m.chi_perp(activation, C_W, K0))\n"
+              "    return math.inf if chi >= 1 else -1.0 / math.log(chi)\n"
+              "m.correlation_depth = _wrong",
+        caught_by="ch02.phase-diagram.boundary-exponent"),
+    WrongTheory(
+        notebook="book/ch02/phase_diagram.ipynb", name="xi-c-from-chi-parallel", kind="constant",
+        description="the variance's depth scale -1/log chi_par(K*) taken for the correlation depth xi_c",
+        patch="import math\nimport dltheory.rgflow as m\n"
+              "def _wrong(activation, C_b, C_W, K0=1.0):\n"
+              "    chi = float(m.chi_parallel(activation, C_W, float(m.fixed_point(activation, C_b, C_W, K0))))\n"
+              "    return math.inf if chi >= 1 else -1.0 / math.log(chi)\n"
+              "m.correlation_depth = _wrong",
+        caught_by="ch02.phase-diagram.boundary-exponent"),
+    WrongTheory(
+        notebook="book/ch02/residual.ipynb", name="residual-branch-10pct-high", kind="constant",
+        description="the residual kernel recursion with the branch's share beta^2 (C_b + C_W <sigma^2>) 10% high",
+        patch="import dltheory.rgflow as m\n_kernel_recursion = m.kernel_recursion\n"
+              "def _wrong(activation, C_b, C_W, K0, depth, *, shortcut=0.0, branch=1.0):\n"
+              "    return _kernel_recursion(activation, C_b, C_W, K0, depth, shortcut=shortcut,\n"
+              "                             branch=branch * 1.1**0.5 if shortcut != 0 else branch)\n"
+              "m.kernel_recursion = _wrong",
+        caught_by="ch02.residual.kernel-tanh-0.8"),
 ]
