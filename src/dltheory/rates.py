@@ -17,6 +17,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import scipy.integrate
 import scipy.stats
@@ -178,12 +179,12 @@ def _single_ridge(target: BarronTarget) -> tuple[torch.Tensor, float, float, flo
     return target.frequencies[0] / norm, norm, float(target.phases[0]), float(target.amplitudes[0])
 
 
-def ball_projection(d: int, radius: float = 1.0) -> scipy.stats.rv_continuous:
+def ball_projection(d: int, radius: float = 1.0) -> Any:
     """The law of z = u · x for x uniform on the ball of radius r in d dimensions and a fixed unit vector u.
 
     Chapter 3, Sec. "Barron, done properly": the measure μ seen by a ridge function. Its density is
     proportional to ``(1 - (z/r)^2)^((d-1)/2)`` on [-r, r], i.e. z = r (2 B - 1) with B ~ Beta((d+1)/2, (d+1)/2);
-    returned as a frozen scipy distribution.
+    returned as a frozen scipy distribution (``scipy.stats.beta`` with loc -r and scale 2r: ``pdf``, ``sf``, ``var``).
 
     Raises:
         ValueError: if d is not a positive integer or radius is not positive.
