@@ -152,8 +152,11 @@ class Ensemble:
 
         estimated from the second moments alone, with a delta-method standard error over networks. Where the
         fluctuations of G dominate the sampling noise of one network (tanh at n = 256, say) its standard error
-        is several times smaller than that of `excess_kurtosis`; both estimate the same number. It is not
-        valid with a shortcut, where a neuron is not Gaussian given the previous layer.
+        is several times smaller than that of `excess_kurtosis`; both estimate the same number. With a
+        shortcut a neuron is not Gaussian given the previous layer, and the formula holds only where the law
+        of the layer is invariant under rotations of the neurons (the linear network, residual or not):
+        then ``E[z_i^4] = E[(sum_j z_j^2)^2] E[u_i^4]`` for a uniform unit vector u, which gives the same
+        ``3 n / (n + 2) E[G_hat^2]``.
 
         Returns:
             An `Estimate` of shape (depth + 1,) or (depth + 1, m).
