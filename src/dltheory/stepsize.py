@@ -55,7 +55,7 @@ def residual_contraction(
         lambda_b, lambda_W: the learning rates of biases and of weights (times fan-in), >= 0.
 
     Returns:
-        A float64 tensor of shape (n_networks, steps + 1): row i holds network i's residuals r_0, ..., r_steps.
+        A float64 tensor of shape (n_networks, steps + 1), whose row i holds network i's residuals r_0, ..., r_steps.
 
     Raises:
         ValueError: for an unknown activation name, negative C_b, C_W or learning rates, eta <= 0, x not of shape
