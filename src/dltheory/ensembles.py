@@ -24,7 +24,7 @@ from dataclasses import dataclass
 import torch
 
 from dltheory.activations import Activation, derivative, get_activation
-from dltheory.checks import DTYPE, check_integer, check_number
+from dltheory.checks import DTYPE, check_integer, check_number, check_positive
 from dltheory.rgflow import check_kernel
 
 
@@ -510,9 +510,7 @@ def train_mlps(
         raise ValueError(f"y must be a tensor of shape ({X.shape[0]},), one target per row of X")
     width, depth = check_integer("width", width, minimum=1), check_integer("depth", depth, minimum=0)
     steps = check_integer("steps", steps, minimum=1)
-    learning_rate = check_number("learning_rate", learning_rate)
-    if learning_rate <= 0:
-        raise ValueError(f"learning_rate must be positive, got {learning_rate}")
+    learning_rate = check_positive("learning_rate", learning_rate)
     networks, device = len(C_W), C_W.device
     sizes = [X.shape[1]] + [width] * (depth + 1) + [1]
     params = []
