@@ -155,11 +155,12 @@ WRONG_THEORIES: list[WrongTheory] = [
               "m.correlation_depth = _wrong",
         caught_by="ch02.phase-diagram.boundary-exponent"),
     WrongTheory(
-        notebook="book/ch02/phase_diagram.ipynb", name="xi-c-from-chi-parallel", kind="constant",
-        description="the variance's depth scale -1/log chi_par(K*) taken for the correlation depth xi_c",
-        patch="import math\nimport dltheory.rgflow as m\n"
+        notebook="book/ch02/phase_diagram.ipynb", name="xi-c-derivative-not-squared", kind="exponent",
+        description="the correlation depth from chi_c = C_W <sigma'> (the derivative taken once, not squared) at the fixed point",
+        patch="import math\nimport torch\nimport dltheory.rgflow as m\nfrom dltheory.activations import derivative\n"
               "def _wrong(activation, C_b, C_W, K0=1.0):\n"
-              "    chi = float(m.chi_parallel(activation, C_W, float(m.fixed_point(activation, C_b, C_W, K0))))\n"
+              "    K_star = torch.as_tensor(float(m.fixed_point(activation, C_b, C_W, K0)), dtype=torch.float64)\n"
+              "    chi = C_W * float(m._expect(derivative(activation), K_star))\n"
               "    return math.inf if chi >= 1 else -1.0 / math.log(chi)\n"
               "m.correlation_depth = _wrong",
         caught_by="ch02.phase-diagram.boundary-exponent"),
