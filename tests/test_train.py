@@ -214,3 +214,23 @@ def test_linearized_residuals_rejects_bad_inputs() -> None:
         linearized_residuals(H, r, 0.1, 3, method="nesterov")
     with pytest.raises(TypeError, match="H must be"):
         linearized_residuals([[1.0]], r, 0.1, 3)
+
+
+def test_top_hessian_eigenvalue_of_a_quadratic_and_gd_sharpness_of_a_linear_model() -> None:
+    from dltheory.train import gd_sharpness, top_hessian_eigenvalue
+
+    A = torch.diag(torch.tensor([5.0, 2.0, 1.0, 0.5], dtype=torch.float64))
+    value, vector = top_hessian_eigenvalue(lambda t: 0.5 * t @ A @ t, torch.ones(4, dtype=torch.float64), iterations=60)
+    assert value == pytest.approx(5.0, rel=1e-10) and abs(float(vector[0])) == pytest.approx(1.0, rel=1e-10)
+    # a linear model on the squared loss (1/2n)||Xw - y||^2 has the constant Hessian X^T X / n
+    g = torch.Generator().manual_seed(0)
+    X, y = torch.randn(20, 3, generator=g, dtype=torch.float64), torch.randn(20, generator=g, dtype=torch.float64)
+    model = torch.nn.Linear(3, 1, bias=False).double()
+    run = gd_sharpness(model, X, y, 0.1, 40, every=20, iterations=60)
+    exact = float(torch.linalg.eigvalsh(X.T @ X / 20)[-1])
+    assert run.steps.tolist() == [0, 20, 40] and torch.allclose(run.sharpness, torch.full((3,), exact, dtype=torch.float64))
+    assert float(run.loss[-1]) < float(run.loss[0])
+    with pytest.raises(ValueError, match="every"):
+        gd_sharpness(model, X, y, 0.1, 5, every=0)
+    with pytest.raises(ValueError, match="theta"):
+        top_hessian_eigenvalue(lambda t: t.sum(), torch.ones(2, 2))

@@ -18,7 +18,7 @@ from __future__ import annotations
 import copy
 import math
 from dataclasses import dataclass
-from typing import Literal
+from typing import Callable, Literal
 
 import torch
 
@@ -331,3 +331,101 @@ def _check(
         raise ValueError(f"batch_size must be None or an integer in 1..{n}, got {batch_size!r}")
     check_integer("record_every", record_every, minimum=1)
     return X.detach(), y.detach().to(dtype)
+
+
+@dataclass(frozen=True)
+class SharpnessRun:
+    """What `gd_sharpness` records.
+
+    Attributes:
+        loss: the training loss ``(1/2n) ||f(X) - y||^2`` at steps 0, 1, ..., steps, shape (steps + 1,).
+        steps: the steps at which the sharpness was measured, shape (K,), int64.
+        sharpness: the top eigenvalue of the Hessian of the loss at those steps, shape (K,).
+    """
+
+    loss: torch.Tensor
+    steps: torch.Tensor
+    sharpness: torch.Tensor
+
+
+def top_hessian_eigenvalue(loss: Callable[[torch.Tensor], torch.Tensor], theta: torch.Tensor, *,
+                           iterations: int = 20, start: torch.Tensor | None = None) -> tuple[float, torch.Tensor]:
+    """The sharpness ``lambda_max(Hessian of loss at theta)`` by power iteration on Hessian-vector products.
+
+    Chapter 1, Sec. "Large steps" (the sharpness of Cohen et al. 2021). Each product is forward-over-reverse
+    differentiation (``torch.func.jvp`` of ``torch.func.grad``), so the Hessian is never formed. Power iteration
+    finds the eigenvalue of largest magnitude; near a minimum of a training loss that is the top one.
+
+    Args:
+        loss: a scalar function of the flat parameter vector.
+        theta: the flat parameter vector, shape (p,).
+        iterations: the number of products, a positive integer.
+        start: the starting vector, shape (p,) (warm start); a fixed random one when None.
+
+    Returns:
+        The Rayleigh quotient after the last product, and the unit vector it was taken along.
+
+    Raises:
+        ValueError: if theta is not 1-D, start has another shape, or iterations is not a positive integer.
+    """
+    iterations = check_integer("iterations", iterations, minimum=1)
+    if theta.ndim != 1:
+        raise ValueError(f"theta must be a flat vector, got shape {tuple(theta.shape)}")
+    if start is None:
+        start = torch.randn(theta.shape, generator=torch.Generator().manual_seed(0), dtype=theta.dtype)
+    if start.shape != theta.shape:
+        raise ValueError(f"start must have shape {tuple(theta.shape)}, got {tuple(start.shape)}")
+    gradient = torch.func.grad(loss)
+    vector, value = start / start.norm(), 0.0
+    for _ in range(iterations):
+        product = torch.func.jvp(gradient, (theta,), (vector,))[1]
+        value = float(product @ vector)
+        vector = product / product.norm()
+    return value, vector
+
+
+def gd_sharpness(model: torch.nn.Module, X: torch.Tensor, y: torch.Tensor, eta: float, steps: int, *,
+                 every: int = 50, iterations: int = 10) -> SharpnessRun:
+    """Full-batch gradient descent on every parameter of `model`, with the sharpness measured along the way.
+
+    Chapter 1, Sec. "Large steps": the setting in which Cohen et al. (2021) observe progressive sharpening and the
+    edge of stability, the squared loss ``(1/2n) ||f(X) - y||^2`` trained by ``theta <- theta - eta grad L``. Every
+    `every` steps (and at step 0) `top_hessian_eigenvalue` runs `iterations` products warm-started from the
+    previous vector. The model passed in is left unchanged.
+
+    Args:
+        model: a network with output shape (n, 1).
+        X: inputs, shape (n, d); y: targets, shape (n,).
+        eta: the step size, positive.
+        steps: the number of updates, a non-negative integer.
+        every: the interval between sharpness measurements, a positive integer.
+        iterations: power-iteration products per measurement, a positive integer.
+
+    Raises:
+        ValueError: if shapes, eta, steps, every or iterations are out of range.
+    """
+    eta = check_positive("eta", eta)
+    steps = check_integer("steps", steps, minimum=0)
+    every = check_integer("every", every, minimum=1)
+    if X.ndim != 2 or y.shape != (X.shape[0],):
+        raise ValueError(f"X must have shape (n, d) and y shape (n,), got {tuple(X.shape)} and {tuple(y.shape)}")
+    params = {name: p.detach().clone() for name, p in model.named_parameters()}
+    shapes = {name: p.shape for name, p in params.items()}
+    sizes = [p.numel() for p in params.values()]
+
+    def loss(theta: torch.Tensor) -> torch.Tensor:
+        parts = dict(zip(shapes, (t.reshape(s) for t, s in zip(theta.split(sizes), shapes.values()))))
+        return 0.5 * (torch.func.functional_call(model, parts, (X,)).squeeze(1) - y).pow(2).mean()
+
+    gradient = torch.func.grad(loss)
+    theta = torch.cat([p.reshape(-1) for p in params.values()])
+    values, measured, at, vector = X.new_empty(steps + 1), [], [], None
+    for k in range(steps + 1):
+        values[k] = loss(theta).detach()
+        if k % every == 0:
+            value, vector = top_hessian_eigenvalue(loss, theta, iterations=iterations, start=vector)
+            measured.append(value)
+            at.append(k)
+        if k < steps:
+            theta = theta - eta * gradient(theta)
+    return SharpnessRun(loss=values, steps=torch.tensor(at), sharpness=torch.tensor(measured, dtype=X.dtype))
