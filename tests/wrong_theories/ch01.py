@@ -11,6 +11,7 @@ MOMENTUM = "book/ch01/momentum.ipynb"
 BEYOND = "book/ch01/beyond_lazy.ipynb"
 SPECTRUM = "book/ch01/spectrum.ipynb"
 DEEP = "book/ch01/deep_relu.ipynb"
+LARGE = "book/ch01/large_steps.ipynb"
 
 WRONG_THEORIES: list[WrongTheory] = [
     WrongTheory(
@@ -109,4 +110,11 @@ WRONG_THEORIES: list[WrongTheory] = [
               "    return _train_deep(model, X, y, eta, steps, batch_size=batch_size, **kwargs)\n"
               "m.train_deep = train_deep",
         caught_by="ch01.deep.sgd-steps"),
+    WrongTheory(
+        notebook=LARGE, name="stability-limit-one-over-lambda", kind="constant",
+        description="gradient descent's stability limit taken as 1/lambda_max (where the steps stop being monotone) "
+                    "instead of 2/lambda_max, so the edge of stability put at 1/eta",
+        patch="import dltheory.quadratic as m\n"
+              "m.max_stable_step = lambda quadratic: 1.0 / quadratic.lambda_max",
+        caught_by="ch01.large.edge-of-stability"),
 ]
