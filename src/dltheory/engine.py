@@ -119,10 +119,8 @@ def piece_square(board: chess.Board) -> int:
     return score if board.turn == chess.WHITE else -score
 
 
-PHASE_WEIGHTS = {chess.KNIGHT: 1, chess.BISHOP: 1, chess.ROOK: 2, chess.QUEEN: 4}
-"""The game phase phi is the sum of these over the pieces on the board, capped at PHASE_MAX (24 at the start)."""
-
 PHASE_MAX = 24
+"""The game phase phi: 1 per knight or bishop, 2 per rook, 4 per queen on the board, capped at PHASE_MAX (24 at the start)."""
 
 PASSED_PAWN = (0, 5, 8, 14, 24, 40, 64, 0)
 """Middlegame bonus of a passed pawn by its rank counted from its own side (0-7); twice as much in the endgame."""
