@@ -120,7 +120,7 @@ def piece_square(board: chess.Board) -> int:
 
 
 PHASE_MAX = 24
-"""The game phase phi: 1 per knight or bishop, 2 per rook, 4 per queen on the board, capped at PHASE_MAX (24 at the start)."""
+"""The largest game phase phi, which counts 1 per knight or bishop, 2 per rook and 4 per queen on the board (24 at the start)."""
 
 PASSED_PAWN = (0, 5, 8, 14, 24, 40, 64, 0)
 """Middlegame bonus of a passed pawn by its rank counted from its own side (0-7); twice as much in the endgame."""

@@ -420,7 +420,7 @@ def sample_tangent_kernels(
         lambda_b, lambda_W: the learning rates of biases and of weights (times fan-in), >= 0.
 
     Returns:
-        A float64 tensor of shape (n_networks,): each network's Theta(x, x).
+        Each network's Theta(x, x), a float64 tensor of shape (n_networks,).
 
     Raises:
         ValueError: for an unknown activation name, negative C_b, C_W or learning rates, x not of shape
@@ -494,7 +494,7 @@ def train_mlps(
         generator: a torch.Generator on the device of C_W, for reproducible initialisations.
 
     Returns:
-        A tensor of shape (steps + 1, networks): each network's loss before every step and after the last.
+        Each network's loss before every step and after the last, a tensor of shape (steps + 1, networks).
 
     Raises:
         ValueError: for an unknown activation name, negative C_b or C_W, X, y or C_W of the wrong shape,
