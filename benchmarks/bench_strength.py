@@ -26,7 +26,6 @@ from __future__ import annotations
 import argparse
 import math
 import os
-import platform
 import sys
 import time
 from collections.abc import Callable
@@ -35,6 +34,7 @@ import chess
 import chess.engine
 
 from dltheory.engine import SWITCHES, Engine
+from dltheory.envcheck import machine
 
 # Short main lines of common openings (SAN), each played from both sides.
 OPENINGS = [
@@ -75,18 +75,6 @@ SPRT_ELO = (0.0, 50.0)
 SPRT_ALPHA = SPRT_BETA = 0.05
 
 Player = Callable[[chess.Board], chess.Move]
-
-
-def cpu_model() -> str:
-    """The processor's name from /proc/cpuinfo (Linux), else what `platform` knows."""
-    try:
-        with open("/proc/cpuinfo") as f:
-            for line in f:
-                if line.startswith("model name"):
-                    return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or platform.platform()
 
 
 def opening_board(line: str) -> chess.Board:
@@ -171,7 +159,7 @@ def main() -> int:
     parser.add_argument("--match", default="sunfish", help="'sunfish', a switch name, or 'all'")
     parser.add_argument("--play-all", action="store_true", help="play every game even when the SPRT has decided")
     args = parser.parse_args()
-    print(f"machine: {platform.machine()}, {cpu_model()}, {os.cpu_count()} cores, Python {platform.python_version()}; "
+    print(f"machine: {machine()}; "
           f"{time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}, load average {os.getloadavg()[0]:.1f}")
     print(f"{args.movetime} s per move, at most {args.games} games, {len(OPENINGS)} openings from both sides")
     names = ["sunfish", *SWITCHES] if args.match == "all" else [args.match]

@@ -16,8 +16,6 @@ numbers. Not part of the test suite (`tests/test_tactics.py` checks a fixed node
 from __future__ import annotations
 
 import argparse
-import os
-import platform
 import subprocess
 import sys
 import time
@@ -28,6 +26,7 @@ import chess
 import chess.engine
 
 from dltheory.engine import Engine
+from dltheory.envcheck import machine
 
 SUITE = Path(__file__).with_name("data") / "wac.epd"
 
@@ -70,18 +69,6 @@ def load_suite(path: Path = SUITE) -> list[Position]:
     return positions
 
 
-def cpu_model() -> str:
-    """The processor's name from /proc/cpuinfo (Linux), else what `platform` knows."""
-    try:
-        with open("/proc/cpuinfo") as f:
-            for line in f:
-                if line.startswith("model name"):
-                    return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or platform.platform()
-
-
 def run_ours(positions: list[Position], movetime: float) -> tuple[dict[str, bool], int, float]:
     """Solved flag per position id, total nodes and total seconds for `Engine()` (a fresh engine per position)."""
     solved, nodes, seconds = {}, 0, 0.0
@@ -118,7 +105,7 @@ def main() -> int:
     last = subprocess.run(["git", "log", "-1", "--format=%h", "--", "../src/dltheory/engine.py"], capture_output=True,
                           text=True, cwd=here).stdout.strip()
     commit = f"{commit or 'unknown'}, engine.py last changed in {last or 'unknown'}" + (" and edited since" if edited else "")
-    print(f"machine: {platform.machine()}, {cpu_model()}, {os.cpu_count()} cores, Python {platform.python_version()}; "
+    print(f"machine: {machine()}; "
           f"commit {commit}; {len(positions)} positions of {SUITE.name}, {args.movetime} s each", flush=True)
     runners = {"ours": run_ours, "sunfish": run_sunfish}
     names = list(runners) if args.engine == "both" else [args.engine]

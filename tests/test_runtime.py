@@ -101,3 +101,12 @@ def test_setup_seeds_names_the_notebook_and_prints_one_line(capsys) -> None:
         1, generator=torch.Generator().manual_seed(5)).item()
     with pytest.raises(ValueError, match="notebook"):
         dltheory.setup("")
+
+
+def test_machine_names_processor_cores_and_python() -> None:
+    import os
+    import platform
+
+    line = envcheck.machine()
+    assert line.startswith(platform.machine()) and f"{os.cpu_count()} cores" in line
+    assert line.endswith(f"Python {platform.python_version()}")

@@ -96,3 +96,21 @@ def check_environment(warn: bool = True) -> Environment:
         device=str(default_device()),
         packages=packages,
     )
+
+
+def machine() -> str:
+    """The machine a measurement ran on, in one line: architecture, processor, cores and Python.
+
+    The benchmark scripts print it above their tables (Chapter 4, Sec. 'Strength in games'), since the speeds
+    they report depend on it. The processor's name comes from /proc/cpuinfo on Linux, else from `platform`.
+    """
+    import os
+
+    cpu = ""
+    try:
+        with open("/proc/cpuinfo", encoding="utf-8") as f:
+            cpu = next((line.split(":", 1)[1].strip() for line in f if line.startswith("model name")), "")
+    except OSError:
+        pass
+    cpu = cpu or platform.processor() or platform.platform()
+    return f"{platform.machine()}, {cpu}, {os.cpu_count()} cores, Python {platform.python_version()}"
