@@ -15,6 +15,7 @@ import argparse
 import multiprocessing
 import os
 import sys
+import time
 import traceback
 from collections.abc import Callable
 from concurrent.futures import Executor, ProcessPoolExecutor
@@ -30,11 +31,7 @@ TIMEOUT_S = 180  # the book's execute.timeout in _config.yml: the longest a sing
 KERNEL_STARTS = 3  # attempts to start a kernel before a notebook counts as failed
 #: The kernels run single-threaded: two small notebooks on two cores beat one notebook on two threads.
 THREAD_ENV = {"OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1"}
-#: Run in each kernel before the notebook. A widget cell flushes its output streams about twenty times, and
-#: each flush waits up to ipykernel's `flush_timeout` (10 s) for the output thread; on the CI machine the
-#: four widget notebooks each took about 180 s longer than anywhere else, as if every such wait ran out.
-#: A second bounds that cost; the output is still sent, in order, before the cell reports idle.
-KERNEL_LINES = ["import ipykernel.iostream; ipykernel.iostream.OutStream.flush_timeout = 1.0"]
+POLL_STEP_S = 1.0  # the longest one wait on a kernel channel may last before the socket is looked at again
 
 
 @dataclass(frozen=True)
@@ -77,22 +74,63 @@ def execute(path: Path, *, timeout: int = TIMEOUT_S, env: dict[str, str] | None 
     a wrong theory this way). `env` is added to the kernel's environment. A kernel that fails to start (it
     happens on a loaded machine) is started again, up to `KERNEL_STARTS` times; an error in a cell is final.
     """
-    from jupyter_cache.executors.utils import single_nb_execution
-
     os.environ.update({**THREAD_ENV, **(env or {})})  # inherited by the kernel this process starts
     for attempt in range(1, KERNEL_STARTS + 1):
         notebook = nbformat.read(path, as_version=4)
         if first_cell is not None:
             notebook.cells.insert(0, nbformat.v4.new_code_cell(first_cell))
         try:
-            result = single_nb_execution(notebook, cwd=str(path.parent), timeout=timeout, allow_errors=False,
-                                         record_timing=True, extra_arguments=[
-                                             f"--IPKernelApp.exec_lines={line}" for line in KERNEL_LINES])
-            return notebook, result.time, result.exc_string
+            return (notebook, *_run(notebook, path.parent, timeout))
         except Exception:  # the kernel did not start or died outside a cell: not the notebook's fault
             if attempt == KERNEL_STARTS:
                 return notebook, 0.0, traceback.format_exc()
     raise ValueError(f"KERNEL_STARTS must be at least 1, got {KERNEL_STARTS}")
+
+
+def _run(notebook: nbformat.NotebookNode, cwd: Path, timeout: int) -> tuple[float, str | None]:
+    """Execute `notebook` in place in a fresh kernel; return the seconds and the traceback of a failed cell."""
+    from nbclient import NotebookClient
+    from nbclient.exceptions import CellExecutionError, CellTimeoutError
+
+    class Client(NotebookClient):
+        async def async_start_new_kernel_client(self):  # type: ignore[no-untyped-def]
+            kc = await super().async_start_new_kernel_client()
+            for channel in (kc.shell_channel, kc.iopub_channel):
+                _poll_in_steps(channel)
+            return kc
+
+    start = time.perf_counter()
+    try:
+        Client(notebook, resources={"metadata": {"path": str(cwd)}}, timeout=timeout, allow_errors=False,
+               record_timing=True).execute()
+    except (CellExecutionError, CellTimeoutError):
+        return time.perf_counter() - start, traceback.format_exc()
+    return time.perf_counter() - start, None
+
+
+def _poll_in_steps(channel: object) -> None:
+    """Make `channel.get_msg(timeout)` look at its socket at least every `POLL_STEP_S` seconds.
+
+    nbclient waits for a cell's reply in one poll as long as the cell's timeout (180 s). Now and then a reply
+    that has arrived does not wake that poll and is found only when it expires: the notebooks with widgets lost
+    about 180 s each, outside their cells, in some test runs (here and on CI). Waiting a second at a time costs at most
+    a second when that happens.
+    """
+    from queue import Empty
+
+    get_msg = channel.get_msg  # type: ignore[attr-defined]
+
+    async def stepped(timeout: float | None = None) -> dict:
+        deadline = None if timeout is None else time.monotonic() + timeout
+        while True:
+            left = POLL_STEP_S if deadline is None else max(deadline - time.monotonic(), 0.0)
+            try:
+                return await get_msg(timeout=min(POLL_STEP_S, left))
+            except Empty:
+                if deadline is not None and time.monotonic() >= deadline:
+                    raise
+
+    channel.get_msg = stepped  # type: ignore[attr-defined]
 
 
 def cell_seconds(notebook: nbformat.NotebookNode) -> tuple[float, ...]:
