@@ -24,6 +24,8 @@ from pathlib import Path
 
 import nbformat
 import yaml
+from nbclient import NotebookClient
+from nbclient.exceptions import CellExecutionError, CellTimeoutError
 
 ROOT = Path(__file__).resolve().parents[1]
 CACHE = ROOT / "_build" / ".jupyter_cache"
@@ -87,21 +89,21 @@ def execute(path: Path, *, timeout: int = TIMEOUT_S, env: dict[str, str] | None 
     raise ValueError(f"KERNEL_STARTS must be at least 1, got {KERNEL_STARTS}")
 
 
+class SteppedClient(NotebookClient):
+    """nbclient's notebook client, with kernel channels that are looked at every second (`_poll_in_steps`)."""
+
+    async def async_start_new_kernel_client(self):  # type: ignore[no-untyped-def]
+        kc = await super().async_start_new_kernel_client()
+        for channel in (kc.shell_channel, kc.iopub_channel):
+            _poll_in_steps(channel)
+        return kc
+
+
 def _run(notebook: nbformat.NotebookNode, cwd: Path, timeout: int) -> tuple[float, str | None]:
     """Execute `notebook` in place in a fresh kernel; return the seconds and the traceback of a failed cell."""
-    from nbclient import NotebookClient
-    from nbclient.exceptions import CellExecutionError, CellTimeoutError
-
-    class Client(NotebookClient):
-        async def async_start_new_kernel_client(self):  # type: ignore[no-untyped-def]
-            kc = await super().async_start_new_kernel_client()
-            for channel in (kc.shell_channel, kc.iopub_channel):
-                _poll_in_steps(channel)
-            return kc
-
     start = time.perf_counter()
     try:
-        Client(notebook, resources={"metadata": {"path": str(cwd)}}, timeout=timeout, allow_errors=False,
+        SteppedClient(notebook, resources={"metadata": {"path": str(cwd)}}, timeout=timeout, allow_errors=False,
                record_timing=True).execute()
     except (CellExecutionError, CellTimeoutError):
         return time.perf_counter() - start, traceback.format_exc()
