@@ -1,6 +1,6 @@
 """Benchmark for Chapter 4, 'Search techniques every engine uses': strength in games, not only nodes.
 
-Run:  python benchmarks/bench_strength.py [--movetime 0.2] [--games 60] [--match sunfish|FEATURE|all] [--play-all]
+Run:  python benchmarks/bench_strength.py [--movetime 0.2 | --nodes N] [--games 60] [--match sunfish|FEATURE|all] [--play-all]
       (sunfish: pip install --no-deps sunfish==2026.1; its own metadata pins chess==1.9.4, which
       this project's chess does not meet, but the engine itself, `python -m sunfish`, does not import it)
 
@@ -11,6 +11,11 @@ twice with the colours swapped:
   (`python -m sunfish`), our engine in this process;
 - for each technique of `dltheory.engine.SWITCHES` asked for (`--match lmr`, or `all`), the
   full engine against the same engine with that technique switched off.
+
+With `--nodes N` the two engines of a technique match get N nodes per move instead of a time (the
+search stops after about N nodes and plays the last completed iteration's move). A fixed-nodes match
+is independent of the machine and its load, and of the technique's cost per node: it measures what
+the technique does to the tree, not to the speed. Sunfish has no node budget, so its match needs a time.
 
 For each match it prints wins, draws and losses, the score, the Elo difference
 ``-400 log10(1/s - 1)`` with its 95% interval from the games' own variance, and a sequential
@@ -84,7 +89,9 @@ def opening_board(line: str) -> chess.Board:
     return board
 
 
-def our_player(engine: Engine, movetime: float) -> Player:
+def our_player(engine: Engine, movetime: float | None, nodes: int | None = None) -> Player:
+    if nodes is not None:
+        return lambda board: engine.search(board, nodes=nodes).move
     return lambda board: engine.search(board, movetime=movetime).move
 
 
@@ -155,16 +162,23 @@ def match(
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--movetime", type=float, default=0.2, help="seconds per move (default 0.2)")
+    parser.add_argument("--nodes", type=int, default=None,
+                        help="nodes per move for the technique matches instead of --movetime (not for sunfish)")
     parser.add_argument("--games", type=int, default=60, help="games per match at most (default 60)")
     parser.add_argument("--match", default="sunfish", help="'sunfish', a switch name, or 'all'")
     parser.add_argument("--play-all", action="store_true", help="play every game even when the SPRT has decided")
     args = parser.parse_args()
+    if args.nodes is not None and args.nodes < 1:
+        parser.error(f"--nodes must be a positive number of nodes, got {args.nodes}")
     print(f"machine: {machine()}; "
           f"{time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}, load average {os.getloadavg()[0]:.1f}")
-    print(f"{args.movetime} s per move, at most {args.games} games, {len(OPENINGS)} openings from both sides")
+    budget = f"{args.nodes} nodes per move" if args.nodes is not None else f"{args.movetime} s per move"
+    print(f"{budget}, at most {args.games} games, {len(OPENINGS)} openings from both sides")
     names = ["sunfish", *SWITCHES] if args.match == "all" else [args.match]
     for name in names:
         if name == "sunfish":
+            if args.nodes is not None:
+                parser.error("sunfish has no node budget: play its match with --movetime")
             process = chess.engine.SimpleEngine.popen_uci([sys.executable, "-m", "sunfish"])
             try:
                 match("engine vs sunfish", lambda: our_player(Engine(), args.movetime),
@@ -172,8 +186,8 @@ def main() -> int:
             finally:
                 process.quit()
         elif name in SWITCHES:
-            match(f"engine vs engine without {name}", lambda: our_player(Engine(), args.movetime),
-                  lambda: our_player(Engine(**{name: False}), args.movetime), args.games, not args.play_all)
+            match(f"engine vs engine without {name}", lambda: our_player(Engine(), args.movetime, args.nodes),
+                  lambda: our_player(Engine(**{name: False}), args.movetime, args.nodes), args.games, not args.play_all)
         else:
             parser.error(f"unknown match {name!r}: use sunfish, all, or one of {', '.join(SWITCHES)}")
     return 0
