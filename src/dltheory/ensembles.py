@@ -14,7 +14,7 @@ The sampler therefore draws each layer as (n x m standard normals) times a squar
 same joint law of the preactivations as drawing every weight matrix, at a cost of O(n m^2) instead
 of O(n^2 m) per layer and network. All networks are one batched tensor (torch.bmm); only the layers
 are looped over. It does not produce the weights themselves: for gradients or training, build the
-networks (e.g. torch.nn.Sequential).
+networks (`random_mlp`, or a batch of them with `dltheory.batched.random_mlps`).
 """
 
 from __future__ import annotations
@@ -24,6 +24,7 @@ from dataclasses import dataclass
 import torch
 
 from dltheory.activations import Activation, derivative, get_activation
+from dltheory.batched import random_mlps
 from dltheory.checks import DTYPE, check_integer, check_number, check_positive
 from dltheory.rgflow import check_kernel
 
@@ -288,7 +289,8 @@ def random_mlp(
     and a linear readout to one output. Every weight is drawn from N(0, C_W / fan-in) and every
     bias from N(0, C_b), so the preactivations after l activations are those of
     `sample_preactivations` at layer l. Unlike the sampler it forms the weights, so it can be
-    differentiated and trained.
+    differentiated and trained. The weights are those of a batch of one network from
+    `dltheory.batched.random_mlps`, drawn layer by layer, the weights then the biases.
 
     Args:
         activation: a name or an elementwise callable.
@@ -305,18 +307,14 @@ def random_mlp(
     Raises:
         ValueError: for an unknown activation name, negative C_b or C_W, or sizes below one.
     """
-    sigma = get_activation(activation)
-    C_b, C_W = check_number("C_b", C_b, minimum=0.0), check_number("C_W", C_W, minimum=0.0)
-    input_dim, width = check_integer("input_dim", input_dim, minimum=1), check_integer("width", width, minimum=1)
-    depth = check_integer("depth", depth, minimum=0)
-    sizes = [input_dim] + [width] * (depth + 1) + [1]
+    network = random_mlps(activation, C_b, C_W, input_dim, width, depth, 1, generator)  # the same draws, in order
     layers: list[torch.nn.Module] = []
-    for index, (fan_in, fan_out) in enumerate(zip(sizes[:-1], sizes[1:])):
-        linear = torch.nn.utils.skip_init(torch.nn.Linear, fan_in, fan_out)  # drawn below, not twice
+    for index, (W, b) in enumerate(zip(network.weights, network.biases)):
+        linear = torch.nn.utils.skip_init(torch.nn.Linear, W.shape[2], W.shape[1])  # set below, not drawn twice
         with torch.no_grad():
-            linear.weight.copy_(torch.randn(fan_out, fan_in, generator=generator) * (C_W / fan_in) ** 0.5)
-            linear.bias.copy_(torch.randn(fan_out, generator=generator) * C_b**0.5)
-        layers += [linear] if index == 0 else [_Elementwise(sigma), linear]
+            linear.weight.copy_(W[0])
+            linear.bias.copy_(b[0, 0])
+        layers += [linear] if index == 0 else [_Elementwise(network.activation), linear]
     return torch.nn.Sequential(*layers)
 
 
@@ -475,8 +473,8 @@ def train_mlps(
     Serves Chapter 2, Sec. "Criticality and phases" (trainability against the correlation depth,
     Schoenholz et al. 2017): the networks are `random_mlp`'s (weights N(0, C_W / fan-in), biases
     N(0, C_b), `depth` hidden layers of width `width` after the first preactivations, one linear
-    output), all held as one batch of weight tensors and multiplied with torch.bmm, so a grid of
-    initialisations trains at once. Each network minimises its own mean squared error
+    output), drawn by `dltheory.batched.random_mlps` and held as one batch of weight tensors, so a grid
+    of initialisations trains at once. Each network minimises its own mean squared error
     ``mean((f(X) - y)^2)`` by plain gradient descent with the given step size (the gradient of the
     summed losses is each network's own gradient, since no parameter is shared).
 
@@ -511,27 +509,15 @@ def train_mlps(
     width, depth = check_integer("width", width, minimum=1), check_integer("depth", depth, minimum=0)
     steps = check_integer("steps", steps, minimum=1)
     learning_rate = check_positive("learning_rate", learning_rate)
-    networks, device = len(C_W), C_W.device
-    sizes = [X.shape[1]] + [width] * (depth + 1) + [1]
-    params = []
-    for fan_in, fan_out in zip(sizes[:-1], sizes[1:]):
-        scale = (C_W.to(X.dtype) / fan_in).sqrt().reshape(-1, 1, 1)
-        params.append((torch.randn(networks, fan_out, fan_in, generator=generator, device=device, dtype=X.dtype) * scale).requires_grad_())
-        params.append((torch.randn(networks, 1, fan_out, generator=generator, device=device, dtype=X.dtype) * C_b**0.5).requires_grad_())
-    inputs, targets = X.to(device).expand(networks, -1, -1), y.to(device)
+    network = random_mlps(sigma, C_b, C_W, X.shape[1], width, depth, len(C_W), generator, device=C_W.device, dtype=X.dtype)
+    targets = y.to(C_W.device)
     losses = []
     for step in range(steps + 1):
-        h = inputs
-        for layer in range(0, len(params), 2):
-            h = torch.baddbmm(params[layer + 1], h if layer == 0 else sigma(h), params[layer].transpose(1, 2))
-        loss = ((h[..., 0] - targets) ** 2).mean(1)
+        loss = ((network(X) - targets) ** 2).mean(1)
         losses.append(loss.detach())
         if step == steps:
             break
-        grads = torch.autograd.grad(loss.sum(), params)
-        with torch.no_grad():
-            for p, g in zip(params, grads):
-                p -= learning_rate * g
+        network.gradient_step(loss, learning_rate, learning_rate)
     return torch.stack(losses)
 
 

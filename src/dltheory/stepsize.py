@@ -13,6 +13,7 @@ from __future__ import annotations
 import torch
 
 from dltheory.activations import Activation, get_activation
+from dltheory.batched import random_mlps
 from dltheory.checks import check_integer, check_number, check_positive
 
 
@@ -35,11 +36,11 @@ def residual_contraction(
 
     Serves Chapter 2, Sec. "The NTK at finite width", eq. `eq-step-contraction`. The networks have the law of
     `random_mlp(activation, C_b, C_W, n_0, width, depth)` (weights N(0, C_W / fan-in), biases N(0, C_b), ``depth`` hidden
-    layers after the first preactivations and a linear readout), held as batched tensors so that all of them take their
-    steps together. Each network fits its own target ``y ~ N(0, 1)`` at the common input x by gradient descent on
-    ``(f(x) - y)^2 / 2`` with learning rate ``eta lambda_b`` for every bias and ``eta lambda_W / fan-in`` for every weight,
-    the convention of `ntk_recursion` and `tangent_kernel`, so that to first order in eta each step multiplies the
-    residual by ``1 - eta Theta(x, x)``.
+    layers after the first preactivations and a linear readout), drawn by `dltheory.batched.random_mlps` as one batch
+    so that all of them take their steps together (`dltheory.batched.BatchedMLP.gradient_step`). Each network fits its
+    own target ``y ~ N(0, 1)`` at the common input x by gradient descent on ``(f(x) - y)^2 / 2`` with learning rate
+    ``eta lambda_b`` for every bias and ``eta lambda_W / fan-in`` for every weight, the convention of `ntk_recursion`
+    and `tangent_kernel`, so that to first order in eta each step multiplies the residual by ``1 - eta Theta(x, x)``.
 
     Args:
         activation: a name or an elementwise callable.
@@ -70,32 +71,14 @@ def residual_contraction(
     if not isinstance(x, torch.Tensor) or x.ndim != 2 or x.shape[0] != 1:
         raise ValueError("x must be one input of shape (1, n_0)")
 
-    def normals(*shape: int) -> torch.Tensor:
-        return torch.randn(n_networks, *shape, generator=generator, device=x.device)
-
-    sizes = [x.shape[1]] + [width] * (depth + 1) + [1]
-    weights = [(normals(fan_out, fan_in) * (C_W / fan_in) ** 0.5).requires_grad_() for fan_in, fan_out in zip(sizes[:-1], sizes[1:])]
-    biases = [(normals(fan_out, 1) * C_b**0.5).requires_grad_() for fan_out in sizes[1:]]
-    rates = [eta * lambda_W / fan_in for fan_in in sizes[:-1]]
-    y = normals(1, 1)[:, 0, 0]
-    a = x.to(weights[0].dtype).T.expand(n_networks, -1, -1)  # (networks, n_0, 1)
-
-    def residual() -> torch.Tensor:
-        h = a
-        for index, (W, b) in enumerate(zip(weights, biases)):
-            h = torch.baddbmm(b, W, h if index == 0 else sigma(h))
-        return h[:, 0, 0] - y
-
+    network = random_mlps(sigma, C_b, C_W, x.shape[1], width, depth, n_networks, generator, device=x.device)
+    y = torch.randn(n_networks, generator=generator, device=x.device)  # each network's own target
+    weight_rates = [eta * lambda_W / fan_in for fan_in in network.fan_ins]
     residuals = []
     for step in range(steps + 1):
-        r = residual()
+        r = network(x)[:, 0] - y
         residuals.append(r.detach().to(torch.float64))
         if step == steps:
             break
-        grads = torch.autograd.grad(0.5 * (r**2).sum(), weights + biases)  # networks are independent: per-network gradients
-        with torch.no_grad():
-            for W, g, rate in zip(weights, grads[: len(weights)], rates):
-                W -= rate * g
-            for b, g in zip(biases, grads[len(weights):]):
-                b -= eta * lambda_b * g
+        network.gradient_step(0.5 * r**2, weight_rates, eta * lambda_b)
     return torch.stack(residuals, dim=1)
