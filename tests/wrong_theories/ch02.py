@@ -65,6 +65,13 @@ WRONG_THEORIES: list[WrongTheory] = [
               "m.normalized_vertex = lambda *args, **kw: 1.1 * _normalized_vertex(*args, **kw)",
         caught_by="ch02.residual.vertex-relu-0.8"),
     WrongTheory(
+        notebook="book/ch02/residual.ipynb", name="residual-vertex-10pct-low", kind="constant",
+        description="the residual four-point vertex (the trajectory sum) underestimated by 10% at the strong shortcut "
+                    "gamma = 0.95, which only the suppression claim measures",
+        patch="import dltheory.rgflow as m\n_normalized_vertex = m.normalized_vertex\n"
+              "m.normalized_vertex = lambda *args, **kw: (0.9 if kw.get('shortcut') == 0.95 else 1.0) * _normalized_vertex(*args, **kw)",
+        caught_by="ch02.residual.suppression"),
+    WrongTheory(
         notebook="book/ch02/universality.ipynb", name="half-stable-bias-10pct-high", kind="constant",
         description="the bias of GELU's half-stable critical point found 10% high",
         patch="import dltheory.rgflow as m\n_criticality = m.criticality\n"
