@@ -113,6 +113,16 @@ WRONG_THEORIES: list[WrongTheory] = [
               "m.changed_features = changed_features",
         caught_by="ch04.nnue.update-cost"),
     WrongTheory(
+        notebook=NNUE, name="training-target-from-white", kind="sign",
+        description="the network trained on the search's scores from White's point of view, as engines store them, "
+                    "while its two halves are ordered side to move first: Black's targets have the wrong sign",
+        patch="import chess\nimport dltheory.nnue as m\n_train = m.train_nnue\n"
+              "def train_nnue(boards, scores, **kwargs):\n"
+              "    white = [s if b.turn == chess.WHITE else -s for b, s in zip(boards, scores)]\n"
+              "    return _train(boards, white, **kwargs)\n"
+              "m.train_nnue = train_nnue",
+        caught_by="ch04.nnue.predicts-search"),
+    WrongTheory(
         notebook=MCTS_THEORY, name="crossover-c-base-10pct-low", kind="constant",
         description="the cost of a bad prior computed with c_base 10% too small (17,687 instead of 19,652)",
         patch="import dltheory.mcts as m\n_schedule = m.puct_exploration\n"
