@@ -42,7 +42,7 @@ WRONG_THEORIES: list[WrongTheory] = [
               "        ply = {c.key(): c for s in ply.values() for c in (s.play(a) for a in s.legal_moves())}\n"
               "    return m.TreeProfile(tuple(nodes), tuple(games))\n"
               "m.tree_profile = tree_profile",
-        caught_by="ch04.trees.ply4-nodes"),
+        caught_by="ch04.trees.tictactoe-nodes"),
     WrongTheory(
         notebook=ALPHA_BETA, name="minimal-tree-shared-leaf-counted-twice", kind="dropped-term",
         description="L_min = b^⌈d/2⌉ + b^⌊d/2⌋: the leaf the two strategies share (the −1) dropped",
