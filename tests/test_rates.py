@@ -8,7 +8,7 @@ import pytest
 import torch
 
 from dltheory.approx import fit_relu_net
-from dltheory.rates import (BarronTarget, ball_projection, barron_bound, barron_target, cosine_ridge, maurey_constant,
+from dltheory.rates import (BarronTarget, affine_residual, ball_projection, barron_bound, barron_target, cosine_ridge, maurey_constant,
                             maurey_squared_errors, maurey_unit_norm, random_feature_width_sweep, rms_rate,
                             shallow_relu_net, trained_width_sweep, uniform_ball)
 from dltheory.scaling import loglog_slope
@@ -182,3 +182,16 @@ def test_barron_done_properly_bad_inputs() -> None:
         trained_width_sweep(cosine_ridge(2, 1.0), [4, 8], seeds=1)
     with pytest.raises(ValueError, match="widths"):
         random_feature_width_sweep(cosine_ridge(2, 1.0), [4])
+
+
+def test_affine_residual_matches_least_squares_on_the_ball() -> None:
+    target = cosine_ridge(5, 3.0, phase=-0.4, seed=2)
+    x = uniform_ball(200_000, 5, seed=1)
+    y = target(x)
+    features = torch.cat([torch.ones(len(x), 1, dtype=x.dtype), x], dim=1)
+    fit = torch.linalg.lstsq(features, y.unsqueeze(1)).solution
+    residual = float((y - (features @ fit).squeeze(1)).pow(2).mean().sqrt())
+    assert affine_residual(target) == pytest.approx(residual, rel=1e-2)
+    assert affine_residual(cosine_ridge(5, 1e-3, phase=-math.pi / 2)) < 1e-6  # sin of a small argument is linear
+    with pytest.raises(ValueError, match="radius"):
+        affine_residual(target, radius=0.0)

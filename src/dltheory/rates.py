@@ -9,7 +9,7 @@ This module makes such targets, states the bound for ReLU widths and samples the
 Sec. "Barron, done properly": `cosine_ridge` (C_f exact), the law of a projection of the ball (`ball_projection`),
 Maurey's lemma as an equality for Barron's random networks (`maurey_constant`, checked by `maurey_squared_errors`
 and `rms_rate`), and trained networks against a fixed random basis over widths (`trained_width_sweep`,
-`random_feature_width_sweep`).
+`random_feature_width_sweep`), whose floor for d << N << d^2 is the best affine fit (`affine_residual`).
 """
 
 from __future__ import annotations
@@ -231,6 +231,32 @@ def ridge_mean_square(target: BarronTarget, radius: float = 1.0) -> float:
     law = ball_projection(u.numel(), radius)
     start = g(-radius)
     return scipy.integrate.quad(lambda z: (g(z) - start) ** 2 * law.pdf(z), -radius, radius, limit=200)[0]
+
+
+def affine_residual(target: BarronTarget, radius: float = 1.0) -> float:
+    """The RMS error in L2(μ) of the best affine function of x for a one-term target, μ uniform on the ball.
+
+    Chapter 3, Sec. "Barron, done properly": the floor of a fixed random basis of N units with d << N << d^2,
+    which Ghorbani, Mei, Misiakiewicz and Montanari (2019, arXiv:1904.12191v1, abstract) prove performs no better than
+    linear regression on the raw features (x uniform on the sphere, d and N large, infinitely many samples).
+    μ is rotation invariant, so the projection of g(u · x) onto affine functions of x is affine in z = u · x and
+    the error is ``sqrt(Var g(z) - Cov(g(z), z)^2 / Var z)`` under the law of z (`ball_projection`), by scipy
+    quadrature.
+
+    Raises:
+        ValueError: if target is not a one-term BarronTarget or radius is not positive.
+    """
+    radius = check_positive("radius", radius)
+    u, g, _ = _profile(target)
+    law = ball_projection(u.numel(), radius)
+
+    def moment(h: Callable[[float], float]) -> float:
+        return scipy.integrate.quad(lambda z: h(z) * law.pdf(z), -radius, radius, limit=200)[0]
+
+    mean = moment(g)
+    variance = moment(lambda z: (g(z) - mean) ** 2)
+    covariance = moment(lambda z: (g(z) - mean) * z)  # E z = 0: the law is symmetric
+    return math.sqrt(max(variance - covariance ** 2 / law.var(), 0.0))
 
 
 def maurey_constant(target: BarronTarget, radius: float = 1.0) -> float:

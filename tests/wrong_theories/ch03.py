@@ -173,3 +173,14 @@ WRONG_THEORIES += [
               "m.barron_bound = lambda barron_norm, radius, width: (2 * radius * barron_norm) ** 2 / (width // 2)",
         caught_by="ch03.barron.maurey-rate-d8"),
 ]
+
+WRONG_THEORIES += [
+    WrongTheory(
+        notebook=BARRON, name="affine-floor-squared", kind="exponent",
+        description="the fixed basis's floor read as the mean squared residual of the best affine fit "
+                    "(Var g - Cov(g, z)^2 / Var z, no square root) and compared with an RMS error",
+        patch="import dltheory.rates as m\n"
+              "_rms = m.affine_residual\n"
+              "m.affine_residual = lambda target, radius=1.0: _rms(target, radius) ** 2",
+        caught_by="ch03.barron.random-basis-affine-d8"),
+]
