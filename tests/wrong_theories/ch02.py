@@ -180,4 +180,12 @@ WRONG_THEORIES: list[WrongTheory] = [
               "                             branch=branch * 1.1**0.5 if shortcut != 0 else branch)\n"
               "m.kernel_recursion = _wrong",
         caught_by="ch02.residual.kernel-tanh-0.8"),
+    WrongTheory(
+        notebook="book/ch02/ntk_finite_width.ipynb", name="ntk-recursion-bias-rate-ignored", kind="dropped-term",
+        description="the infinite-width tangent-kernel recursion that ignores lambda_b (the biases' learning rate "
+                    "always 1), which moves Theta_inf of the networks without trained biases",
+        patch="import dltheory.rgflow as m\n_ntk_recursion = m.ntk_recursion\n"
+              "m.ntk_recursion = lambda activation, C_b, C_W, K0, depth, lambda_b=1.0, lambda_W=1.0: "
+              "_ntk_recursion(activation, C_b, C_W, K0, depth, lambda_b=1.0, lambda_W=lambda_W)",
+        caught_by="ch02.ntk-finite.mean-shift-slope"),
 ]
