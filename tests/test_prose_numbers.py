@@ -100,3 +100,39 @@ def test_every_cited_number_is_still_in_the_text(chapter: Path) -> None:
     used = {n for text in _pages(chapter).values() for n in typed_numbers(text)}
     stale = sorted(set(cited(chapter)) - used)
     assert not stale, f"{chapter.name}/_cited_numbers.yml lists numbers the text no longer uses: {stale}"
+
+
+_ROLE = re.compile(r"\{claim\}`([^`]*)`")
+_CLAIM_ID = re.compile(r"""(f?)(["'])(ch\d\d\.(?:\{[^}]*\}|(?!\2)[^\s{])+)\2""")
+
+
+def claim_id_patterns() -> list[re.Pattern[str]]:
+    """The ids the notebooks' code passes to `dltheory.claim`, an f-string's fields read as wildcards."""
+    patterns = []
+    for path in sorted((ROOT / "book").glob("ch[0-9][0-9]/*.ipynb")):
+        code = "\n".join(cell.source for cell in nbformat.read(path, as_version=4).cells if cell.cell_type == "code")
+        for f, _, text in _CLAIM_ID.findall(code):
+            parts = re.split(r"\{[^}]*\}", text) if f else [text]
+            patterns.append(re.compile(".+".join(map(re.escape, parts))))
+    return patterns
+
+
+@pytest.mark.parametrize("chapter", CHAPTERS, ids=lambda path: path.name)
+def test_every_claim_role_reads_a_claim_field_and_format(chapter: Path) -> None:
+    """The roles the book build would reject (an unknown field, a bad format) or leave empty (an unknown id)."""
+    fields = {"measured", "predicted", "tolerance", "rival", "power"}  # book/_ext/dltheory_book.py, ROLE_FIELDS
+    ids = claim_id_patterns()
+    wrong = []
+    for page, text in _pages(chapter).items():
+        for role in _ROLE.findall(text):
+            claim_id, _, rest = role.strip().partition(":")
+            field, _, spec = rest.partition(":")
+            try:
+                format(1.5, spec)
+            except ValueError:
+                wrong.append(f"{page}: {role!r} has no valid format spec {spec!r}")
+            if (field or "measured") not in fields:
+                wrong.append(f"{page}: {role!r} reads the field {field!r}, not one of {sorted(fields)}")
+            if not any(pattern.fullmatch(claim_id) for pattern in ids):
+                wrong.append(f"{page}: {role!r} names no claim a notebook makes")
+    assert not wrong, "\n".join(wrong)
