@@ -174,7 +174,8 @@ def main() -> int:
           f"{time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}, load average {os.getloadavg()[0]:.1f}")
     budget = f"{args.nodes} nodes per move" if args.nodes is not None else f"{args.movetime} s per move"
     print(f"{budget}, at most {args.games} games, {len(OPENINGS)} openings from both sides")
-    names = ["sunfish", *SWITCHES] if args.match == "all" else [args.match]
+    everyone = [*SWITCHES] if args.nodes is not None else ["sunfish", *SWITCHES]  # sunfish has no node budget
+    names = everyone if args.match == "all" else [args.match]
     for name in names:
         if name == "sunfish":
             if args.nodes is not None:
