@@ -114,11 +114,15 @@ class Ensemble:
             (depth + 1, n_networks) or (depth + 1, n_networks, m, m).
         fourth_moments: per layer and network, (1/n) sum_i z_i(x_a)^4:
             (depth + 1, n_networks) or (depth + 1, n_networks, m).
+        readout_variances: per layer and network, G = C_b + (C_W/n) sum_j sigma(z_j(x_a)) sigma(z_j(x_b)),
+            the covariance of the neurons of a plain layer (or linear readout) drawn on top of this one
+            (eq. `eq-layer-given-previous`): (depth + 1, n_networks) or (depth + 1, n_networks, m, m).
     """
 
     z: torch.Tensor
     second_moments: torch.Tensor
     fourth_moments: torch.Tensor
+    readout_variances: torch.Tensor
 
     def kernel(self) -> Estimate:
         """The measured kernel E[z_i(x_a) z_i(x_b)] at every layer, to compare with `kernel_recursion`.
@@ -240,21 +244,22 @@ def sample_preactivations(
 
     root = _psd_factor(kernel.to(device=device, dtype=torch.float64)).to(dtype)
     z = normals() @ root.T
-    seconds, fourths = [], []
+    seconds, fourths, readouts = [], [], []
     for layer in range(depth + 1):
         second, fourth = _moments(z)
-        seconds.append(second)
-        fourths.append(fourth)
-        if layer == depth:
-            break
         s = sigma(z)
         G = C_b + (C_W / width) * torch.bmm(s.transpose(1, 2), s)
+        seconds.append(second)
+        fourths.append(fourth)
+        readouts.append(G)
+        if layer == depth:
+            break
         step = torch.bmm(normals(), _psd_factor(G).transpose(1, 2))
         z = branch * step if shortcut == 0 else shortcut * z + branch * step
-    second_moments, fourth_moments = torch.stack(seconds), torch.stack(fourths)
+    second_moments, fourth_moments, readout_variances = torch.stack(seconds), torch.stack(fourths), torch.stack(readouts)
     if single:
-        return Ensemble(z[..., 0], second_moments[..., 0, 0], fourth_moments[..., 0])
-    return Ensemble(z, second_moments, fourth_moments)
+        return Ensemble(z[..., 0], second_moments[..., 0, 0], fourth_moments[..., 0], readout_variances[..., 0, 0])
+    return Ensemble(z, second_moments, fourth_moments, readout_variances)
 
 
 # ----------------------------------------------------------------------------------------------

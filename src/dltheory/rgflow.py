@@ -790,11 +790,11 @@ def normalized_vertex(
     ways a fluctuation of some G^(k) reaches K^(l): to leading order in 1/n
 
         V^(l) = C_W^2 q^(l) + 2 C_W m^(l),
-        q^(l) = sum_{k,k'<l} R_lk R_lk' S_kk',      m^(l) = sum_{k<l} R_lk shortcut^(2(l-k)) c_k,
+        q^(l) = sum_{k,k'<l} R_lk R_lk' S_kk',      m^(l) = sum_{k<l} R_lk shortcut^(2(l-k)) omega_k,
 
     with R_lk = branch^2 prod_{t=k+1}^{l-1} g_t, g_t = shortcut^2 + branch^2 chi_par(K^(t)), the
     response of K^(l) to a change of G^(k); S_kk' = Cov(sigma(z^(k))^2, sigma(z^(k'))^2) along one
-    trajectory; c_k = Cov(z^2, sigma^2) at K^(k). Both sums obey recursions,
+    trajectory; omega_k = Cov(z^2, sigma^2) at K^(k). Both sums obey recursions,
 
         q^(l+1) = g_l^2 q^(l) + 2 g_l branch^2 sum_{k<l} R_lk S_kl + branch^4 S_ll,
         m^(l+1) = shortcut^2 (g_l m^(l) + branch^2 c_l),

@@ -146,6 +146,14 @@ WRONG_THEORIES: list[WrongTheory] = [
               "m.effective_aspect_ratio = lambda *args, **kw: _effective_aspect_ratio(*args, **{**kw, 'memory': False})",
         caught_by="ch02.aspect.residual-effective-ratio"),
     WrongTheory(
+        notebook="book/ch02/aspect_ratio.ipynb", name="information-cubic-term-sign", kind="sign",
+        description="the information two neurons share with its m_2^3 term of the wrong sign, +13 m_2^3 / 24 (the second "
+                    "order of log(1 + u) taken with a plus)",
+        patch="import dltheory.information as m\n_information_expansion = m.information_expansion\n"
+              "m.information_expansion = lambda m2, m3=0.0, m4=None, order=2: "
+              "_information_expansion(m2, m3, m4, order) + (26 * m2**3 / 24 if order >= 2 else 0.0)",
+        caught_by="ch02.aspect.information"),
+    WrongTheory(
         notebook="book/ch02/ntk_finite_width.ipynb", name="step-scale-ntk-one-layer-short", kind="off-by-one",
         description="the learning rate scaled by the tangent kernel one layer short (the readout layer forgotten in Theta^(L))",
         patch="import dltheory.rgflow as m\n_ntk_recursion = m.ntk_recursion\n"
