@@ -109,7 +109,7 @@ def information_expansion(m2: float, m3: float = 0.0, m4: float | None = None, o
     """The two-neuron information expanded in the moments of G / E[G], eq. `eq-information-expansion`.
 
     Implements Chapter 2, thm-information-expansion (derived there; the coefficients come from the exact
-    symbolic expansion of `tools/information_series.py`). With m_k = E[(G / E[G] - 1)^k],
+    symbolic expansion of `tools/information_series.py`). With m_k = E[(G / E[G] - 1)^k]::
 
         I = m_2^2 / 8 - 13 m_2^3 / 24
             + 3 m_3^2 / 16 - 9 m_2^2 m_3 / 4 + 1251 m_2^4 / 128 - 87 m_2^2 m_4 / 64 + 29 m_4^2 / 128
